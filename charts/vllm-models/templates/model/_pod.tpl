@@ -1,0 +1,206 @@
+{{/*
+vllm-models.model.podTemplate: the engine pod of one model, shared by its Deployment and StatefulSet.
+Call with (dict "context" $ "model" $m) where $m is an entry of vllm-models.models. A Deployment mounts
+the model's one cache claim; a StatefulSet gets the `cache` volume from its volumeClaimTemplates.
+*/}}
+{{- define "vllm-models.model.podTemplate" -}}
+{{- $ctx := .context -}}
+{{- $m := .model -}}
+{{- $d := $m.derived -}}
+{{- $cacheVolume := include "vllm-models.model.cacheVolumeName" $ctx -}}
+{{- $image := printf "%s:%s" $d.image.repository $d.image.tag -}}
+{{- $hfHome := $ctx.Values.engine.cacheMountPath -}}
+metadata:
+  labels:
+    {{- include "vllm-models.labels" (dict "context" $ctx "component" "engine" "model" $m) | nindent 4 }}
+  annotations:
+    checksum/config: {{ $d.checksum }}
+    {{- with $m.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  {{- with $ctx.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  {{- with $ctx.Values.engine.podSecurityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $m.runtimeClassName }}
+  runtimeClassName: {{ . }}
+  {{- end }}
+  {{- with $m.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  terminationGracePeriodSeconds: {{ int $ctx.Values.engine.terminationGracePeriodSeconds }}
+  {{- with (include "vllm-models.model.nodeSelector" $m) }}
+  nodeSelector:
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- with $m.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $m.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if and $ctx.Values.engine.stageWeights.enabled (not $d.localPath) }}
+  initContainers:
+    - name: stage-weights
+      image: {{ $image | quote }}
+      imagePullPolicy: {{ $d.image.pullPolicy }}
+      command:
+        - python3
+        - -c
+        - |
+          # Pre-stage the weights into the cache so the engine can start offline. A warm cache makes
+          # no request to the hub; an interrupted download resumes; a wrong model id or revision exits
+          # non-zero with the hub's own message (also the pod's termination message).
+          import os, sys
+          from huggingface_hub import snapshot_download
+          repo = os.environ["MODEL_ID"]
+          revision = os.environ.get("MODEL_REVISION") or None
+          try:
+              path = snapshot_download(repo, revision=revision, local_files_only=True)
+              print(f"{repo}@{revision or 'default'} already cached at {path}", flush=True)
+              sys.exit(0)
+          except Exception:
+              pass
+          print(f"downloading {repo}@{revision or 'default'} into {os.environ['HF_HOME']}", flush=True)
+          try:
+              path = snapshot_download(repo, revision=revision)
+          except Exception as e:
+              msg = f"cannot stage {repo}@{revision or 'default'}: {type(e).__name__}: {e}"
+              print(msg, file=sys.stderr, flush=True)
+              with open("/dev/termination-log", "w") as f:
+                  f.write(msg[:4000])
+              sys.exit(1)
+          print(f"staged {repo} at {path}", flush=True)
+      env:
+        - name: MODEL_ID
+          value: {{ $m.modelURL | quote }}
+        {{- with $m.revision }}
+        - name: MODEL_REVISION
+          value: {{ . | quote }}
+        {{- end }}
+        - name: HF_HOME
+          value: {{ $hfHome | quote }}
+        {{- with $d.hfTokenSecret }}
+        - name: HF_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ .name }}
+              key: {{ .key }}
+        {{- end }}
+      terminationMessagePolicy: FallbackToLogsOnError
+      {{- with $ctx.Values.engine.stageWeights.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $ctx.Values.engine.securityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      volumeMounts:
+        - name: {{ $cacheVolume }}
+          mountPath: {{ $hfHome }}
+  {{- end }}
+  containers:
+    - name: vllm
+      image: {{ $image | quote }}
+      imagePullPolicy: {{ $d.image.pullPolicy }}
+      {{- with $ctx.Values.engine.command }}
+      command:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      args:
+        {{- range $d.args }}
+        - {{ . | quote }}
+        {{- end }}
+      env:
+        - name: HF_HOME
+          value: {{ $hfHome | quote }}
+        - name: HF_HUB_OFFLINE
+          value: "1"
+        - name: TRANSFORMERS_OFFLINE
+          value: "1"
+        {{- with $d.apiKeySecret }}
+        - name: VLLM_API_KEY
+          valueFrom:
+            secretKeyRef:
+              name: {{ .name }}
+              key: {{ .key }}
+        {{- end }}
+        {{- with $m.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      ports:
+        - name: http
+          containerPort: {{ int $ctx.Values.engine.port }}
+          protocol: TCP
+      {{- $probe := $ctx.Values.engine.probes }}
+      startupProbe:
+        httpGet:
+          path: /health
+          port: http
+        periodSeconds: {{ int $probe.startup.periodSeconds }}
+        timeoutSeconds: {{ int $probe.startup.timeoutSeconds }}
+        failureThreshold: {{ div (add $d.startupTimeoutSeconds $probe.startup.periodSeconds -1) $probe.startup.periodSeconds }}
+      readinessProbe:
+        httpGet:
+          path: /health
+          port: http
+        periodSeconds: {{ int $probe.readiness.periodSeconds }}
+        timeoutSeconds: {{ int $probe.readiness.timeoutSeconds }}
+        failureThreshold: {{ int $probe.readiness.failureThreshold }}
+      livenessProbe:
+        httpGet:
+          path: /health
+          port: http
+        periodSeconds: {{ int $probe.liveness.periodSeconds }}
+        timeoutSeconds: {{ int $probe.liveness.timeoutSeconds }}
+        failureThreshold: {{ int $probe.liveness.failureThreshold }}
+      resources:
+        requests:
+          cpu: {{ include "vllm-models.quantity" (hasKey $m "requestCPU" | ternary $m.requestCPU 6) }}
+          memory: {{ include "vllm-models.quantity" ($m.requestMemory | default "16Gi") }}
+          {{- if gt (int $d.gpus) 0 }}
+          nvidia.com/gpu: {{ int $d.gpus | toString | quote }}
+          {{- end }}
+        {{- if or $m.limitCPU $m.limitMemory (gt (int $d.gpus) 0) }}
+        limits:
+          {{- with $m.limitCPU }}
+          cpu: {{ include "vllm-models.quantity" . }}
+          {{- end }}
+          {{- with $m.limitMemory }}
+          memory: {{ include "vllm-models.quantity" . }}
+          {{- end }}
+          {{- if gt (int $d.gpus) 0 }}
+          nvidia.com/gpu: {{ int $d.gpus | toString | quote }}
+          {{- end }}
+        {{- end }}
+      {{- with $ctx.Values.engine.securityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      terminationMessagePolicy: FallbackToLogsOnError
+      volumeMounts:
+        - name: {{ $cacheVolume }}
+          mountPath: {{ $hfHome }}
+        - name: dshm
+          mountPath: /dev/shm
+  volumes:
+    {{- if eq $d.kind "Deployment" }}
+    - name: {{ $cacheVolume }}
+      persistentVolumeClaim:
+        claimName: {{ $m.existingClaim | default (include "vllm-models.model.cacheClaimName" (dict "context" $ctx "model" $m)) }}
+    {{- end }}
+    - name: dshm
+      emptyDir:
+        medium: Memory
+        sizeLimit: {{ include "vllm-models.quantity" ($m.shmSize | default "8Gi") }}
+{{- end -}}
