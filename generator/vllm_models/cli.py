@@ -1,0 +1,276 @@
+"""The ``vllm-models`` command line: parses options and calls the core; prints and exits, nothing else.
+
+Exit status: 0 ok, 1 invalid input (each problem as ``FILE::$.path: message`` on stderr), 2 usage error.
+Nothing is written when there is an error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .atomic import write_atomic
+from .edit import add_model, remove_model
+from .errors import InvalidInput, UsageProblem, VllmModelsError
+from .listing import table
+from .loader import read_text
+from .prompts import collect_entry
+from .quantity import QuantityError, parse_quantity
+from .validate import validate_file
+from .values import API_KEY_SECRET, HF_TOKEN_SECRET, ChartOptions, chart_values, render_values
+
+EXAMPLE_NAME = "models.example.yaml"
+
+
+class Quantity(click.ParamType):
+    """A Kubernetes quantity option (``16Gi``, ``500m``, ``8``); plain integers stay integers."""
+
+    name = "quantity"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            parse_quantity(value)
+        except QuantityError as e:
+            self.fail(str(e), param, ctx)
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+QUANTITY = Quantity()
+
+
+class QuantityText(Quantity):
+    """A quantity kept as text, for chart-wide values (``100m``, ``256Mi``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return str(super().convert(value, param, ctx))
+
+
+QUANTITY_TEXT = QuantityText()
+
+file_option = click.option(
+    "-f",
+    "--file",
+    "models_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="models.yaml",
+    envvar="VLLM_MODELS_FILE",
+    show_default=True,
+    show_envvar=True,
+    help="The models file.",
+)
+
+
+def _fail(error: VllmModelsError) -> NoReturn:
+    if isinstance(error, InvalidInput):
+        for line in error.lines():
+            click.echo(line, err=True)
+        sys.exit(1)
+    raise click.UsageError(str(error))
+
+
+def _display(path: Path) -> str:
+    return str(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="vllm-models")
+def cli() -> None:
+    """Validate models.yaml and expand it into values of the vllm-models Helm chart."""
+
+
+@cli.command()
+@file_option
+def validate(models_file: Path) -> None:
+    """Check models.yaml: every schema and cross-field problem at once."""
+    try:
+        models = validate_file(models_file, _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
+    click.echo(f"{_display(models_file)}: {len(models)} model(s), valid")
+
+
+@cli.command()
+@file_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (atomically) instead of stdout.",
+)
+@click.option(
+    "--image-repository", envvar="VLLM_MODEL_IMAGE", show_envvar=True, help="Engine image repository."
+)
+@click.option("--image-tag", envvar="VLLM_MODEL_TAG", show_envvar=True, help="Engine image tag.")
+@click.option(
+    "--storage-class",
+    envvar="VLLM_STORAGE_CLASS",
+    show_envvar=True,
+    help="StorageClass of weight caches that name none.",
+)
+@click.option(
+    "--hf-token-secret",
+    envvar="VLLM_HF_TOKEN_SECRET",
+    show_envvar=True,
+    help=f"Secret (key 'token') with the Hugging Face token, e.g. {HF_TOKEN_SECRET}.",
+)
+@click.option(
+    "--api-key-secret",
+    envvar="VLLM_API_KEY_SECRET",
+    show_envvar=True,
+    help=f"Secret (key 'master-key') with the router's API key, e.g. {API_KEY_SECRET}.",
+)
+@click.option(
+    "--router-enabled/--no-router",
+    "router_enabled",
+    default=None,
+    envvar="VLLM_ROUTER_ENABLED",
+    show_envvar=True,
+    help="Deploy the router.",
+)
+@click.option(
+    "--router-auth/--no-router-auth",
+    "router_auth",
+    default=None,
+    envvar="VLLM_ROUTER_AUTH",
+    show_envvar=True,
+    help="Require the API key at the router.",
+)
+@click.option(
+    "--router-replicas",
+    type=click.IntRange(min=0),
+    envvar="VLLM_ROUTER_REPLICAS",
+    show_envvar=True,
+    help="Router replicas.",
+)
+@click.option(
+    "--router-request-cpu",
+    type=QUANTITY_TEXT,
+    envvar="VLLM_ROUTER_REQUEST_CPU",
+    show_envvar=True,
+    help="Router CPU request.",
+)
+@click.option(
+    "--router-request-memory",
+    type=QUANTITY_TEXT,
+    envvar="VLLM_ROUTER_REQUEST_MEMORY",
+    show_envvar=True,
+    help="Router memory request.",
+)
+@click.option(
+    "--router-limit-memory",
+    type=QUANTITY_TEXT,
+    envvar="VLLM_ROUTER_LIMIT_MEMORY",
+    show_envvar=True,
+    help="Router memory limit.",
+)
+def generate(models_file: Path, output: Path | None, **chart: Any) -> None:
+    """Validate, apply defaults, and print (or write) the chart values."""
+    options = ChartOptions(**chart)
+    try:
+        models = validate_file(models_file, _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
+    text = render_values(chart_values(models, options), models_file.name)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as e:
+        raise click.FileError(str(output), e.strerror or str(e)) from e
+    click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
+
+
+def _current_text(models_file: Path) -> tuple[str, bool]:
+    """The models file's text; when absent, the example next to it (or nothing), and False."""
+    if models_file.exists():
+        return read_text(models_file, _display(models_file)), True
+    example = models_file.parent / EXAMPLE_NAME
+    if example.is_file():
+        return read_text(example, str(example)), False
+    return "", False
+
+
+@cli.command("add-model")
+@file_option
+@click.option("--name", help="Model id in API requests and resource names (DNS label, <= 40 chars).")
+@click.option("--model-url", help="Hugging Face repo id (org/name) or absolute local path.")
+@click.option("--gpus", type=click.IntRange(min=0), help="GPUs per replica (requestGPU).")
+@click.option("--cpu", type=QUANTITY, help="CPU cores per replica (requestCPU).")
+@click.option("--memory", type=QUANTITY, help="Memory per replica (requestMemory), e.g. 16Gi.")
+@click.option("--storage", type=QUANTITY, help="Weight cache size (pvcStorage), e.g. 50Gi.")
+@click.option("--max-model-len", type=click.IntRange(min=1), help="vllmConfig.maxModelLen (context length).")
+@click.option("--replicas", type=click.IntRange(min=0), help="replicaCount.")
+@click.option("--served-model-name", help="servedModelName (defaults to --name).")
+@click.option("--gpu-product", help="gpuProduct node label, e.g. NVIDIA-H100-80GB-HBM3.")
+@click.option("--tensor-parallel-size", type=click.IntRange(min=1), help="vllmConfig.tensorParallelSize.")
+@click.option("-y", "--yes", is_flag=True, help="Do not prompt: take flags as given and write.")
+def add_model_command(models_file: Path, yes: bool, **fields: Any) -> None:
+    """Add a model (asks for what the flags do not give, unless --yes)."""
+    try:
+        text, existed = _current_text(models_file)
+        entry = collect_entry(fields, interactive=not yes)
+        result = add_model(text, entry, _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
+    if not yes:
+        click.echo("\n" + result[len(text) :].lstrip("\n"), err=True)
+        click.confirm(f"Add {entry['name']!r} to {models_file}?", default=True, abort=True, err=True)
+    _write(models_file, result)
+    created = "" if existed else f" (created from {EXAMPLE_NAME})" if text else " (created)"
+    click.echo(f"added {entry['name']!r} to {models_file}{created}; apply with: just vllm::upgrade", err=True)
+
+
+@cli.command("remove-model")
+@file_option
+@click.argument("name", required=False)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None:
+    """Remove the model NAME (its weight cache stays in the cluster)."""
+    try:
+        text = read_text(models_file, _display(models_file))
+        if name is None:
+            models = validate_file(models_file, _display(models_file))
+            names = [m["name"] for m in models]
+            if not names:
+                raise UsageProblem(f"no models in {models_file}")
+            click.echo(table(models), err=True, nl=False)
+            name = click.prompt("Model to remove", type=click.Choice(names), err=True)
+        result = remove_model(text, str(name), _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
+    if not yes:
+        click.confirm(f"Remove {name!r} from {models_file}?", default=True, abort=True, err=True)
+    _write(models_file, result)
+    click.echo(f"removed {name!r} from {models_file}; apply with: just vllm::upgrade", err=True)
+
+
+@cli.command("list-models")
+@file_option
+def list_models(models_file: Path) -> None:
+    """Show the configured models: GPUs, replicas, max length and weight cache."""
+    try:
+        models = validate_file(models_file, _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
+    click.echo(table(models), nl=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as e:
+        raise click.FileError(str(path), e.strerror or str(e)) from e
+
+
+def main() -> None:
+    """Console-script entry point: no traceback ever reaches the user."""
+    try:
+        cli.main(prog_name="vllm-models")
+    except Exception as e:  # a bug: say so in one line, keep the exit status of a failure
+        click.echo(f"vllm-models: internal error: {type(e).__name__}: {e} (please report it)", err=True)
+        sys.exit(1)

@@ -1,0 +1,91 @@
+"""Expansion of a valid model entry: schema defaults applied and every derived field made explicit.
+
+The derivations here (GPUs from parallelism, rollout strategy, weight-cache mode) are the ones
+``docs/architecture.md`` states; the chart derives the same when a field is absent.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .schema import apply_defaults, model_schema
+
+SHARED = "shared"
+PER_REPLICA = "per-replica"
+RWX = "ReadWriteMany"
+# The chart ignores these; the generator consumes them and leaves them out of the values.
+GENERATOR_ONLY_KEYS = ("preflight",)
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def parallelism(entry: dict[str, Any]) -> tuple[int | None, int]:
+    """(tensorParallelSize as written or None, pipelineParallelSize or 1)."""
+    config = entry.get("vllmConfig")
+    config = config if isinstance(config, dict) else {}
+    tp = config.get("tensorParallelSize")
+    return (tp if isinstance(tp, int) and not isinstance(tp, bool) else None), _int(
+        config.get("pipelineParallelSize"), 1
+    )
+
+
+def gpus(entry: dict[str, Any]) -> int:
+    """GPUs per replica: ``requestGPU`` when written, else tensor times pipeline parallel size, else 1."""
+    if isinstance(entry.get("requestGPU"), int) and not isinstance(entry.get("requestGPU"), bool):
+        return int(entry["requestGPU"])
+    tp, pp = parallelism(entry)
+    return (tp or 1) * pp
+
+
+def replicas(entry: dict[str, Any]) -> int:
+    """Replica count (default 1)."""
+    return _int(entry.get("replicaCount"), 1)
+
+
+def default_cache_mode(entry: dict[str, Any]) -> str:
+    """``per-replica`` when several replicas would share a volume that only one node may mount."""
+    if entry.get("existingClaim") or entry.get("pvcAccessMode") == RWX or replicas(entry) <= 1:
+        return SHARED
+    return PER_REPLICA
+
+
+def cache_mode(entry: dict[str, Any]) -> str:
+    """The weight-cache mode as written, else as derived."""
+    written = entry.get("cacheMode")
+    return written if isinstance(written, str) else default_cache_mode(entry)
+
+
+def served_name(entry: dict[str, Any]) -> str:
+    """``--served-model-name``: ``servedModelName`` or the model's name."""
+    value = entry.get("servedModelName") or entry.get("name")
+    return str(value)
+
+
+def expand_model(entry: dict[str, Any], storage_class: str | None = None) -> dict[str, Any]:
+    """A valid entry with defaults applied and derived fields explicit, ready for the chart.
+
+    ``storage_class`` (from VLLM_STORAGE_CLASS) applies to models that create their own cache and
+    name no StorageClass themselves.
+    """
+    out = apply_defaults(entry, model_schema())
+    for key in GENERATOR_ONLY_KEYS:
+        out.pop(key, None)
+    out.setdefault("servedModelName", out["name"])
+    gpu_count = gpus(entry)
+    out["requestGPU"] = gpu_count
+    tp, pp = parallelism(entry)
+    if tp is None and gpu_count > 0:
+        out["vllmConfig"]["tensorParallelSize"] = max(gpu_count // pp, 1)
+    out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
+    out["cacheMode"] = cache_mode(entry)
+    if storage_class and "storageClass" not in out and "existingClaim" not in out:
+        out["storageClass"] = storage_class
+    return out
+
+
+def expand_models(models: list[dict[str, Any]], storage_class: str | None = None) -> list[dict[str, Any]]:
+    """Every model expanded, in input order."""
+    return [expand_model(copy.deepcopy(m), storage_class) for m in models]

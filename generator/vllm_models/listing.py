@@ -1,0 +1,53 @@
+"""The ``list-models`` table: one row per model with its effective (defaulted, derived) settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .expand import PER_REPLICA, expand_model
+
+COLUMNS = ("NAME", "MODEL", "GPUS", "REPLICAS", "MAX LEN", "CACHE")
+
+
+def cache_cell(model: dict[str, Any]) -> str:
+    """The CACHE cell: ``50Gi (shared)``, ``50Gi <times>2 (per replica)``, ``claim x (shared)``, ..."""
+    count = model["replicaCount"]
+    if model.get("existingClaim"):
+        return f"claim {model['existingClaim']} (shared)"
+    size = str(model["pvcStorage"])
+    if model["cacheMode"] == PER_REPLICA:
+        return f"{size} \u00d7{count} (per replica)"
+    access = model.get("pvcAccessMode", "ReadWriteOnce")
+    return f"{size} (shared)" if access == "ReadWriteOnce" or count <= 1 else f"{size} (shared, {access})"
+
+
+def rows(models: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Table rows (without the header) for valid models."""
+    out: list[tuple[str, ...]] = []
+    for entry in models:
+        model = expand_model(entry)
+        gpus = str(model["requestGPU"])
+        if model.get("gpuProduct"):
+            gpus += f" {model['gpuProduct']}"
+        max_len = model["vllmConfig"].get("maxModelLen")
+        out.append(
+            (
+                model["name"],
+                model["modelURL"],
+                gpus,
+                str(model["replicaCount"]),
+                str(max_len) if max_len is not None else "model default",
+                cache_cell(model),
+            )
+        )
+    return out
+
+
+def table(models: list[dict[str, Any]]) -> str:
+    """An aligned plain-text table with a header line; a note when there are no models."""
+    body = rows(models)
+    if not body:
+        return "no models configured (add one with: vllm-models add-model)\n"
+    widths = [max(len(r[i]) for r in [COLUMNS, *body]) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in [COLUMNS, *body]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,98 @@
+"""Reading models.yaml: text to Python data, with YAML syntax errors and duplicate keys as Problems.
+
+Validation reads with PyYAML's safe loader (fast, no code execution); editing uses ruamel.yaml's
+round-trip mode elsewhere (see ``edit``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+
+from .errors import InvalidInput, PathPart, Problem
+
+EXAMPLE_ENTRY = "'- name: llama3' / '  modelURL: meta-llama/Llama-3.2-3B-Instruct'"
+
+
+def read_text(path: Path, display: str) -> str:
+    """The file's text; a missing or unreadable file is an InvalidInput naming what to do."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise InvalidInput(
+            display,
+            [
+                Problem(
+                    (),
+                    "file not found; create it with 'cp models.example.yaml models.yaml' "
+                    "or 'vllm-models add-model'",
+                )
+            ],
+        ) from e
+    except IsADirectoryError as e:
+        raise InvalidInput(display, [Problem((), "is a directory, expected a models.yaml file")]) from e
+    except UnicodeDecodeError as e:
+        raise InvalidInput(display, [Problem((), f"not UTF-8 text ({e.reason} at byte {e.start})")]) from e
+    except OSError as e:
+        raise InvalidInput(display, [Problem((), f"cannot read: {e.strerror or e}")]) from e
+
+
+def _mark(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                problems.append(
+                    Problem(
+                        (*path, key),
+                        f"duplicate key at {_mark(key_node.start_mark)} "
+                        f"(first at {_mark(seen[key].start_mark)}); YAML keeps only the last, remove one",
+                    )
+                )
+            elif key is not None:
+                seen[key] = key_node
+            problems.extend(_duplicate_keys(value_node, (*path, key if key is not None else "?")))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_duplicate_keys(item, (*path, index)))
+    return problems
+
+
+def parse_yaml(text: str, display: str) -> Any:
+    """Parse one YAML document; syntax errors name line and column, duplicate keys are errors."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        where = f" at {_mark(e.problem_mark)}" if e.problem_mark is not None else ""
+        what = e.problem or "invalid YAML"
+        context = f" ({e.context} at {_mark(e.context_mark)})" if e.context and e.context_mark else ""
+        raise InvalidInput(display, [Problem((), f"YAML syntax error{where}: {what}{context}")]) from e
+    except yaml.YAMLError as e:
+        raise InvalidInput(display, [Problem((), f"YAML syntax error: {e}")]) from e
+    if node is None:
+        return None
+    duplicates = _duplicate_keys(node, ())
+    if duplicates:
+        raise InvalidInput(display, duplicates)
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.constructor.ConstructorError as e:
+        where = f" at {_mark(e.problem_mark)}" if e.problem_mark is not None else ""
+        raise InvalidInput(display, [Problem((), f"YAML error{where}: {e.problem}")]) from e
+    finally:
+        loader.dispose()
+
+
+def load_models(path: Path, display: str | None = None) -> Any:
+    """Read and parse a models file. The result is not validated yet (see ``validate``)."""
+    name = display if display is not None else str(path)
+    return parse_yaml(read_text(path, name), name)

@@ -1,0 +1,69 @@
+"""The models schema (``schemas/models.schema.json``, shipped as package data) and its defaults.
+
+Defaults come only from the schema's ``default`` keywords, so the schema stays the one source.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+@cache
+def models_schema() -> JSON:
+    """The whole schema (a list of models)."""
+    text = resources.files("vllm_models").joinpath("data/models.schema.json").read_text(encoding="utf-8")
+    loaded: JSON = json.loads(text)
+    return loaded
+
+
+def model_schema() -> JSON:
+    """The schema of one model entry (``$defs.model``)."""
+    model: JSON = models_schema()["$defs"]["model"]
+    return model
+
+
+def resolve(schema: JSON) -> JSON:
+    """Follow a local ``$ref`` (``#/$defs/...``) one level, keeping the referencing schema's keywords."""
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    target: Any = models_schema()
+    for part in ref[2:].split("/"):
+        target = target[part]
+    merged = dict(target)
+    merged.update({k: v for k, v in schema.items() if k != "$ref"})
+    return merged
+
+
+def model_keys() -> list[str]:
+    """Every key a model entry may have, in schema order."""
+    return list(model_schema()["properties"])
+
+
+def apply_defaults(value: dict[str, Any], schema: JSON) -> dict[str, Any]:
+    """A copy of ``value`` with every missing property that has a schema ``default`` filled in,
+    recursing into object properties that are present (or were just defaulted)."""
+    out = copy.deepcopy(value)
+    properties: dict[str, JSON] = schema.get("properties", {})
+    for key, sub in properties.items():
+        sub = resolve(sub)
+        if key not in out and "default" in sub:
+            out[key] = copy.deepcopy(sub["default"])
+        if isinstance(out.get(key), dict) and "properties" in sub:
+            out[key] = apply_defaults(out[key], sub)
+    return out
+
+
+def describe(path: list[str]) -> str:
+    """The description of a model key (``["vllmConfig", "maxModelLen"]``), or ``""``."""
+    schema: JSON = model_schema()
+    for part in path:
+        schema = resolve(schema.get("properties", {}).get(part, {}))
+    description = schema.get("description", "")
+    return description if isinstance(description, str) else ""

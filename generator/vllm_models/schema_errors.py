@@ -1,0 +1,186 @@
+"""JSON Schema errors turned into Problems a person can act on: the path, what is wrong, what is expected.
+
+``jsonschema`` finds the errors (all of them); this module only words them. For ``anyOf``/``oneOf``
+it reports the best-matching branch, and for quantities the expected form.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+
+from .errors import PathPart, Problem
+from .quantity import QuantityError, parse_quantity
+from .schema import JSON, models_schema
+
+_PATTERN_MESSAGES = {
+    "name": "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter "
+    "or digit (it names Kubernetes objects)",
+    "modelURL": "expected a Hugging Face repo id 'org/name' (e.g. Qwen/Qwen2.5-7B-Instruct) or an "
+    "absolute local path such as /models/llama",
+}
+_MODEL_EXAMPLE = "a mapping with at least 'name' and 'modelURL'"
+
+
+def json_type(value: object) -> str:
+    """The JSON Schema type name of a parsed YAML value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+_TYPE_WORDS = {"object": "mapping", "array": "list", "null": "null (empty value)"}
+
+
+def _word(type_name: str) -> str:
+    return _TYPE_WORDS.get(type_name, type_name)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    text = repr(value)
+    return " " + (text if len(text) <= 40 else text[:37] + "...")
+
+
+def _type_message(error: ValidationError) -> str:
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    got = json_type(error.instance)
+    if not error.absolute_path and "array" in names:
+        if got == "object":
+            return (
+                "expected a list of models, got a mapping; models.yaml is a top-level list, each model "
+                "starting with '- name: ...'"
+            )
+        return f"expected a list of models, got {_word(got)}{_show(error.instance)}"
+    if len(error.absolute_path) == 1 and "object" in names:
+        return f"expected a model ({_MODEL_EXAMPLE}), got {_word(got)}{_show(error.instance)}"
+    message = f"expected {' or '.join(_word(n) for n in names)}, got {_word(got)}{_show(error.instance)}"
+    if isinstance(error.instance, str) and ("integer" in names or "number" in names):
+        try:
+            float(error.instance)
+        except ValueError:
+            pass
+        else:
+            message += " (write the number without quotes)"
+    return message
+
+
+def _unknown_keys(error: ValidationError) -> list[Problem]:
+    allowed = list(error.schema.get("properties", {}))
+    path = tuple(error.absolute_path)
+    problems = []
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for key in instance:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif len(allowed) <= 12:
+            hint = "expected one of " + ", ".join(allowed)
+        else:
+            hint = "see docs/models-yaml.md for the keys"
+        problems.append(Problem((*path, str(key)), f"unknown key; {hint}"))
+    return problems
+
+
+def _enum_message(error: ValidationError) -> str:
+    options = [str(o) for o in error.validator_value]
+    message = f"expected one of {', '.join(options)}, got{_show(error.instance)}"
+    if isinstance(error.instance, str):
+        lowered = error.instance.lower()
+        close = [o for o in options if o.lower() == lowered]
+        close = close or [o for o in options if lowered and o.lower().startswith(lowered)]
+        close = close or difflib.get_close_matches(error.instance, options, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+    return message
+
+
+def _is_quantity_schema(schema: JSON) -> bool:
+    return bool(schema.get("anyOf") == models_schema()["$defs"]["quantity"]["anyOf"])
+
+
+def _last_key(path: tuple[PathPart, ...]) -> str:
+    for part in reversed(path):
+        if isinstance(part, str):
+            return part
+    return ""
+
+
+def translate(error: ValidationError) -> list[Problem]:
+    """Problems for one jsonschema error (several for ``required``/``additionalProperties``)."""
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    value: Any = error.validator_value
+    if kind == "additionalProperties":
+        return _unknown_keys(error)
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        return [Problem((*path, key), "missing required key") for key in value if key not in instance]
+    if kind in ("anyOf", "oneOf"):
+        if _is_quantity_schema(error.schema):
+            try:
+                parse_quantity(error.instance)
+            except QuantityError as e:
+                return [Problem(path, str(e))]
+        best = best_match(error.context or [])
+        if best is None:  # pragma: no cover - anyOf always has context
+            return [Problem(path, error.message)]
+        problems = translate(best)
+        description = error.schema.get("description")
+        if isinstance(description, str):
+            problems = [Problem(p.path, f"{p.message} (expected: {description})") for p in problems]
+        return problems
+    messages = {
+        "type": lambda: _type_message(error),
+        "enum": lambda: _enum_message(error),
+        "const": lambda: f"expected {value!r}, got{_show(error.instance)}",
+        "pattern": lambda: _PATTERN_MESSAGES.get(_last_key(path), f"must match {value}")
+        + f", got{_show(error.instance)}",
+        "minLength": lambda: "must not be empty" if value == 1 else f"must be at least {value} characters",
+        "maxLength": lambda: f"must be at most {value} characters, got {len(error.instance)}",
+        "minimum": lambda: f"must be at least {value}, got {error.instance}",
+        "exclusiveMinimum": lambda: f"must be greater than {value}, got {error.instance}",
+        "maximum": lambda: f"must be at most {value}, got {error.instance}",
+        "exclusiveMaximum": lambda: f"must be less than {value}, got {error.instance}",
+        "minItems": lambda: f"must have at least {value} items",
+        "uniqueItems": lambda: "items must be unique",
+        "not": lambda: _not_message(value),
+    }
+    word: Callable[[], str] | None = messages.get(str(kind))
+    return [Problem(path, word() if word is not None else str(error.message))]
+
+
+def _not_message(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("required"), list):
+        keys = " and ".join(repr(k) for k in value["required"])
+        return f"set only one of {keys}, not both"
+    return "this combination is not allowed"
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """Every schema violation of a parsed models.yaml, worded for people."""
+    validator = Draft202012Validator(models_schema())
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):
+        problems.extend(translate(error))
+    return problems
