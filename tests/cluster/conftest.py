@@ -28,8 +28,15 @@ import pytest
 from tests.conftest import REPO_ROOT, TOOLS_BIN
 
 LOCAL_KUBECONFIG = REPO_ROOT / ".tools" / "cluster" / "kubeconfig"
-CONTROL_PLANE_TOOLS = ("kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager",
-                       "kube-scheduler", "kubectl")
+CONTROL_PLANE_TOOLS = (
+    "kwokctl",
+    "kwok",
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,8 +61,9 @@ def tool(name: str) -> str:
     return str(path)
 
 
-def kubectl(kubeconfig: str | Path, *args: str, input: str | None = None, check: bool = True,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def kubectl(
+    kubeconfig: str | Path, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the pinned kubectl against one kubeconfig; on failure the error names the command."""
     cmd = [tool("kubectl"), "--kubeconfig", str(kubeconfig), *args]
     result = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
@@ -76,8 +84,14 @@ def reachable(kubeconfig: str | Path) -> bool:
 
 
 def _hack(script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(REPO_ROOT / "hack" / script)], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=900, check=False)
+    return subprocess.run(
+        [str(REPO_ROOT / "hack" / script)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -111,8 +125,16 @@ def recycle_released_volumes(kubeconfig: str | Path) -> None:
     pvs = kubectl_json(kubeconfig, "get", "pv", "-l", "vllm-models.io/pv-pool=true")["items"]
     for pv in pvs:
         if pv.get("status", {}).get("phase") == "Released":
-            kubectl(kubeconfig, "patch", "pv", pv["metadata"]["name"], "--type=json",
-                    "-p", '[{"op":"remove","path":"/spec/claimRef"}]', check=False)
+            kubectl(
+                kubeconfig,
+                "patch",
+                "pv",
+                pv["metadata"]["name"],
+                "--type=json",
+                "-p",
+                '[{"op":"remove","path":"/spec/claimRef"}]',
+                check=False,
+            )
 
 
 @pytest.fixture
@@ -131,8 +153,16 @@ def namespace(kube_cluster: str, request: pytest.FixtureRequest) -> Iterator[str
     try:
         yield name
     finally:
-        kubectl(kube_cluster, "delete", "namespace", name, "--wait=true", "--timeout=180s",
-                check=False, timeout=240)
+        kubectl(
+            kube_cluster,
+            "delete",
+            "namespace",
+            name,
+            "--wait=true",
+            "--timeout=180s",
+            check=False,
+            timeout=240,
+        )
         recycle_released_volumes(kube_cluster)
 
 

@@ -93,7 +93,8 @@ def test_helm_reports_its_pin_and_assumes_the_pinned_kubernetes(tmp_path: Path) 
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
     (chart / "templates" / "cm.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n"
-        "data:\n  kubeVersion: {{ .Capabilities.KubeVersion.Version | quote }}\n")
+        "data:\n  kubeVersion: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+    )
     out = run(helm, "template", "probe", str(chart))
     minor = PINS["KUBERNETES_VERSION"].rsplit(".", 1)[0]  # v1.36
     assert f'kubeVersion: "{minor}.' in out, out
@@ -165,16 +166,21 @@ def test_pod_needing_more_gpus_than_any_node_stays_pending_with_the_schedulers_r
     assert pod["status"]["phase"] == "Pending"
     assert not pod["spec"].get("nodeName")
     # The same reason is what `kubectl describe` and events show a user.
-    events = kubectl_json(kube_cluster, "-n", namespace, "get", "events",
-                          "--field-selector", "involvedObject.name=tp16")["items"]
+    events = kubectl_json(
+        kube_cluster, "-n", namespace, "get", "events", "--field-selector", "involvedObject.name=tp16"
+    )["items"]
     assert any(e["reason"] == "FailedScheduling" and "nvidia.com/gpu" in e["message"] for e in events)
 
 
 def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
     kube_cluster: str, namespace: str
 ) -> None:
-    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "cache"},
-             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}}}
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "cache"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}},
+    }
     apply(kube_cluster, namespace, claim)
 
     def bound() -> dict[str, Any] | None:
@@ -183,12 +189,17 @@ def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
 
     pvc = wait_until(bound, "claim cache to be Bound")
     classes = kubectl_json(kube_cluster, "get", "storageclass")["items"]
-    default = [c["metadata"]["name"] for c in classes
-               if c["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+    default_key = "storageclass.kubernetes.io/is-default-class"
+    default = [
+        c["metadata"]["name"]
+        for c in classes
+        if c["metadata"].get("annotations", {}).get(default_key) == "true"
+    ]
     assert default, "no default StorageClass"
     assert pvc["spec"]["storageClassName"] == default[0]
     assert pvc["status"]["capacity"]["storage"] in {"100Gi", "500Gi", "2Ti"} or not kube_cluster.endswith(
-        ".tools/cluster/kubeconfig")
+        ".tools/cluster/kubeconfig"
+    )
 
     apply(kube_cluster, namespace, gpu_pod("with-cache", gpus=1, product=H100, claim="cache"))
     wait_until(lambda: running_and_ready(kube_cluster, namespace, "with-cache"), "pod with-cache Running")
