@@ -1,0 +1,75 @@
+"""Helpers of the render tier: where the chart and its inputs are, and the parsed result of a render.
+
+Imported by basename (`from render_helpers import ...`): pytest puts this directory on sys.path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+CHART = REPO_ROOT / "charts" / "vllm-models"
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "chart"
+RELEASE = "vllm-models"
+NAMESPACE = "vllm"
+# Kubernetes versions every rendered object must validate against: the oldest supported (Chart.yaml
+# kubeVersion >=1.30) and the pinned one (hack/lib/versions.sh).
+K8S_VERSIONS = ("1.30.0", "1.36.0")
+
+
+@dataclass
+class Rendered:
+    returncode: int
+    stdout: str
+    stderr: str
+    objects: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        for o in self.objects:
+            if o["kind"] == kind and o["metadata"]["name"] == name:
+                return o
+        names = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in self.objects)
+        raise AssertionError(f"no {kind}/{name} rendered; rendered: {names}")
+
+    def workload(self, model: str) -> dict[str, Any]:
+        """The Deployment or StatefulSet of a model, by its `vllm-models.io/model` label."""
+        found = [
+            o for o in self.objects
+            if o["kind"] in ("Deployment", "StatefulSet")
+            and o["metadata"]["labels"].get("vllm-models.io/model") == model
+        ]
+        assert len(found) == 1, f"expected one workload for model {model}, got {len(found)}"
+        return found[0]
+
+
+def engine_container(workload: dict[str, Any]) -> dict[str, Any]:
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    return next(c for c in containers if c["name"] == "vllm")
+
+
+def checksum(workload: dict[str, Any]) -> str:
+    return str(workload["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def find_tool(name: str) -> str | None:
+    """The pinned tool under .tools/bin first, then PATH (as tests/conftest.py does)."""
+    pinned = REPO_ROOT / ".tools" / "bin" / name
+    if pinned.is_file() and os.access(pinned, os.X_OK):
+        return str(pinned)
+    return shutil.which(name)
