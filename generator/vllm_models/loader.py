@@ -43,6 +43,22 @@ def _mark(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
+def _syntax_message(error: yaml.MarkedYAMLError) -> str:
+    where = f" at {_mark(error.problem_mark)}" if error.problem_mark is not None else ""
+    what = error.problem or "invalid YAML"
+    if "another document" in what:
+        return f"YAML syntax error{where}: a second document ('---'); models.yaml is one list of models"
+    context = ""
+    if error.context and error.context_mark is not None:
+        context = f" ({error.context} that starts at {_mark(error.context_mark)})"
+    hint = ""
+    if "\\t" in what or "\t" in what:
+        hint = "; indent with spaces, not tabs"
+    elif "expected <block end>" in what or "mapping values are not allowed" in what:
+        hint = "; check the indentation"
+    return f"YAML syntax error{where}: {what}{context}{hint}"
+
+
 def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> list[Problem]:
     problems: list[Problem] = []
     if isinstance(node, yaml.MappingNode):
@@ -71,10 +87,7 @@ def parse_yaml(text: str, display: str) -> Any:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
-        where = f" at {_mark(e.problem_mark)}" if e.problem_mark is not None else ""
-        what = e.problem or "invalid YAML"
-        context = f" ({e.context} at {_mark(e.context_mark)})" if e.context and e.context_mark else ""
-        raise InvalidInput(display, [Problem((), f"YAML syntax error{where}: {what}{context}")]) from e
+        raise InvalidInput(display, [Problem((), _syntax_message(e))]) from e
     except yaml.YAMLError as e:
         raise InvalidInput(display, [Problem((), f"YAML syntax error: {e}")]) from e
     if node is None:

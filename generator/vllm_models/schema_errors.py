@@ -53,10 +53,10 @@ def _word(type_name: str) -> str:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, dict | list):
+    if isinstance(value, dict | list) or value is None:
         return ""
     text = repr(value)
-    return " " + (text if len(text) <= 40 else text[:37] + "...")
+    return " " + (text if len(text) <= 60 else text[:57] + "...")
 
 
 def _type_message(error: ValidationError) -> str:
@@ -154,13 +154,12 @@ def translate(error: ValidationError) -> list[Problem]:
         "type": lambda: _type_message(error),
         "enum": lambda: _enum_message(error),
         "const": lambda: f"expected {value!r}, got{_show(error.instance)}",
-        "pattern": lambda: _PATTERN_MESSAGES.get(_last_key(path), f"must match {value}")
-        + f", got{_show(error.instance)}",
+        "pattern": lambda: _pattern_message(path, value, error.instance),
         "minLength": lambda: "must not be empty" if value == 1 else f"must be at least {value} characters",
         "maxLength": lambda: f"must be at most {value} characters, got {len(error.instance)}",
         "minimum": lambda: f"must be at least {value}, got {error.instance}",
         "exclusiveMinimum": lambda: f"must be greater than {value}, got {error.instance}",
-        "maximum": lambda: f"must be at most {value}, got {error.instance}",
+        "maximum": lambda: f"must be at most {value}, got {error.instance}" + _fraction_hint(path, error.instance),
         "exclusiveMaximum": lambda: f"must be less than {value}, got {error.instance}",
         "minItems": lambda: f"must have at least {value} items",
         "uniqueItems": lambda: "items must be unique",
@@ -168,6 +167,22 @@ def translate(error: ValidationError) -> list[Problem]:
     }
     word: Callable[[], str] | None = messages.get(str(kind))
     return [Problem(path, word() if word is not None else str(error.message))]
+
+
+def _pattern_message(path: tuple[PathPart, ...], pattern: str, instance: object) -> str:
+    message = _PATTERN_MESSAGES.get(_last_key(path), f"must match {pattern}") + f", got{_show(instance)}"
+    if _last_key(path) == "modelURL" and isinstance(instance, str):
+        for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
+            if instance.startswith(prefix):
+                repo = "/".join(instance[len(prefix) :].split("/")[:2])
+                message += f"; did you mean {repo!r}?"
+    return message
+
+
+def _fraction_hint(path: tuple[PathPart, ...], instance: object) -> str:
+    if _last_key(path) == "gpuMemoryUtilization" and isinstance(instance, int | float) and 1 < instance <= 100:
+        return f" (a fraction: write {instance / 100:g} for {instance:g}%)"
+    return ""
 
 
 def _not_message(value: Any) -> str:

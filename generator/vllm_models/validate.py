@@ -7,23 +7,24 @@ from typing import Any
 
 from .checks import cross_field_problems
 from .errors import InvalidInput, Problem
-from .loader import EXAMPLE_ENTRY, load_models, parse_yaml
+from .loader import EXAMPLE_ENTRY, parse_yaml, read_text
 from .schema_errors import schema_problems
 
 
-def problems_of(data: Any) -> list[Problem]:
-    """Every problem of parsed models.yaml data; empty when it is valid."""
+def problems_of(data: Any, text: str | None = None) -> list[Problem]:
+    """Every problem of parsed models.yaml data (``text``: its source, to word an empty file)."""
     if data is None:
-        return [Problem((), f"the file is empty; expected a list of models such as {EXAMPLE_ENTRY}")]
+        what = "the file is empty" if text is None or not text.strip() else "the file has only comments"
+        return [Problem((), f"{what}; expected a list of models such as {EXAMPLE_ENTRY}")]
     problems = schema_problems(data)
     if isinstance(data, list):
         problems += cross_field_problems(data)
     return problems
 
 
-def check(data: Any, display: str) -> list[dict[str, Any]]:
+def check(data: Any, display: str, text: str | None = None) -> list[dict[str, Any]]:
     """The data as a list of models when valid; InvalidInput with every problem otherwise."""
-    problems = problems_of(data)
+    problems = problems_of(data, text)
     if problems:
         raise InvalidInput(display, problems)
     models: list[dict[str, Any]] = data
@@ -32,10 +33,10 @@ def check(data: Any, display: str) -> list[dict[str, Any]]:
 
 def validate_text(text: str, display: str) -> list[dict[str, Any]]:
     """Parse and validate models.yaml text."""
-    return check(parse_yaml(text, display), display)
+    return check(parse_yaml(text, display), display, text)
 
 
 def validate_file(path: Path, display: str | None = None) -> list[dict[str, Any]]:
     """Read, parse and validate a models file; the valid list of models, or InvalidInput."""
     name = display if display is not None else str(path)
-    return check(load_models(path, name), name)
+    return validate_text(read_text(path, name), name)

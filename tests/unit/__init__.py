@@ -1,0 +1,1 @@
+"""Unit tier: schema, expansion, CLI, errors (no external tools)."""
