@@ -1,0 +1,87 @@
+"""Missing or contradictory input fails `helm template` with a message that names the value to set."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.render
+
+ROUTER_OFF = {"router": {"enabled": False}}
+
+
+def model(**kw: object) -> dict:
+    return {"name": "m", "modelURL": "org/model", **kw}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param({"models": []}, ["`models` must list at least one model"], id="no-models"),
+        pytest.param({}, ["`models` must list at least one model"], id="defaults-only"),
+        pytest.param({"models": [{"name": "m"}]}, ["/models/0", "modelURL"], id="no-modelURL"),
+        pytest.param({"models": [{"modelURL": "org/m"}]}, ["/models/0", "name"], id="no-name"),
+        pytest.param({"models": [model(), model()]}, ['models[1].name "m" is used twice'], id="duplicate-name"),
+        pytest.param({"models": [model(vllmConfig={"maxModelLn": 8})]}, ["maxModelLn"], id="typo-in-vllmConfig"),
+        pytest.param({"models": [model(replicas=2)]}, ["replicas"], id="typo-in-model"),
+        pytest.param({"models": [model()], "modelDefaults": {"modelURL": "org/x"}}, ["/modelDefaults", "modelURL"],
+                     id="modelURL-in-defaults"),
+        pytest.param({"models": [model(name="Llama_3")]}, ["/models/0/name"], id="name-not-a-dns-label"),
+        pytest.param({"models": [model(name="x" * 41)]}, ["/models/0/name"], id="name-too-long"),
+        pytest.param({"models": [model()], "imge": {}}, ["imge"], id="typo-at-top-level"),
+        pytest.param({"models": [model(requestGPU=1, vllmConfig={"tensorParallelSize": 2})]},
+                     ["requestGPU is 1", "tensorParallelSize"], id="too-few-gpus"),
+        pytest.param({"models": [model(replicaCount=2, cacheMode="shared")]},
+                     ["cacheMode: per-replica", "ReadWriteMany"], id="shared-rwo-cache"),
+        pytest.param({"models": [model(cacheMode="per-replica", existingClaim="c")]},
+                     ["per-replica cannot use existingClaim"], id="per-replica-with-claim"),
+        pytest.param({"models": [model()], "hfToken": {"existingSecret": "s", "value": "v"}},
+                     ["hfToken.existingSecret", "hfToken.value"], id="hf-token-twice"),
+        pytest.param({"models": [model()], "engineApiKey": {"existingSecret": "s", "value": "v"}},
+                     ["engineApiKey.existingSecret", "engineApiKey.value"], id="api-key-twice"),
+    ],
+)
+def test_fails_naming_the_value(render, values: dict, expected: list[str]) -> None:
+    r = render({**ROUTER_OFF, **values})
+    assert r.returncode != 0, "rendered although the input is wrong"
+    for fragment in expected:
+        assert fragment in r.stderr, f"{fragment!r} not in: {r.stderr}"
+
+
+def test_wrong_model_id_fails_in_the_init_container_not_the_engine(render) -> None:
+    """Seed 000's first mistake: the engine crash-looped on RepositoryNotFoundError. The staging step
+    fails first, with the hub's message as the termination message, and the engine runs offline."""
+    r = render({**ROUTER_OFF, "models": [model(modelURL="openai/llama-3-3-70b", revision="main")]})
+    assert r.returncode == 0, r.stderr
+    pod = r.workload("m")["spec"]["template"]["spec"]
+    (stage,) = pod["initContainers"]
+    script = stage["command"][2]
+    assert "snapshot_download(repo, revision=revision)" in script
+    assert "sys.exit(1)" in script and "/dev/termination-log" in script
+    assert stage["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    env = {e["name"]: e.get("value") for e in stage["env"]}
+    assert env["MODEL_ID"] == "openai/llama-3-3-70b" and env["MODEL_REVISION"] == "main"
+    engine = pod["containers"][0]
+    assert {e["name"]: e.get("value") for e in engine["env"]}["HF_HUB_OFFLINE"] == "1"
+    assert "--revision=main" in engine["args"]
+
+
+def test_local_path_model_skips_staging(render) -> None:
+    r = render({**ROUTER_OFF, "models": [model(modelURL="/models/my-finetune", existingClaim="weights")]})
+    assert r.returncode == 0, r.stderr
+    pod = r.workload("m")["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    assert pod["containers"][0]["args"][0] == "--model=/models/my-finetune"
+    assert not r.of_kind("PersistentVolumeClaim")  # the existing claim is used, none is created
+
+
+def test_secrets_only_from_explicit_values(render) -> None:
+    r = render({**ROUTER_OFF, "models": [model()]})
+    assert r.returncode == 0, r.stderr
+    assert not r.of_kind("Secret")
+    r = render({**ROUTER_OFF, "models": [model()], "hfToken": {"value": "hf_abc"}, "engineApiKey": {"value": "sk"}})
+    assert r.returncode == 0, r.stderr
+    names = sorted(s["metadata"]["name"] for s in r.of_kind("Secret"))
+    assert names == ["vllm-models-engine-api-key", "vllm-models-hf-token"]
+    engine = r.workload("m")["spec"]["template"]["spec"]["containers"][0]
+    key = {e["name"]: e for e in engine["env"]}["VLLM_API_KEY"]
+    assert key["valueFrom"]["secretKeyRef"] == {"name": "vllm-models-engine-api-key", "key": "api-key"}

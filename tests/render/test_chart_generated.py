@@ -1,0 +1,140 @@
+"""Derived files are up to date, and the generated schema accepts what users and the generator write."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from render_helpers import CHART, FIXTURES, REPO_ROOT, find_tool
+
+pytestmark = pytest.mark.render
+
+SCHEMA = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+MODELS_SCHEMA = json.loads((REPO_ROOT / "schemas" / "models.schema.json").read_text(encoding="utf-8"))
+VALUES = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+
+
+def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=300)
+
+
+def test_values_schema_is_generated() -> None:
+    proc = run(sys.executable, "hack/generate-chart-schema", "--check")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_golden_files_are_current(helm: str) -> None:
+    proc = run(sys.executable, "hack/generate-golden", "--check")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def test_readme_is_generated() -> None:
+    if find_tool("helm-docs") is None and find_tool("go") is None:
+        pytest.skip("missing tool 'helm-docs' (or go to build it): run ./hack/bootstrap")
+    proc = run("hack/generate-chart-readme", "--check")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def leaves(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, dict) and node:
+        return [leaf for k, v in node.items() for leaf in leaves(v, f"{prefix}.{k}" if prefix else k)]
+    return [prefix]
+
+
+def test_every_values_key_is_documented() -> None:
+    """helm-docs `# --` comments: the README's table has a description for every key of values.yaml."""
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("Key", "-----"):
+            rows[cells[0]] = cells[3]
+    # helm-docs lists a commented map (e.g. `resources`) as one row; its children need no row of their own
+    def documented(key: str) -> bool:
+        parts = key.split(".")
+        return any(rows.get(".".join(parts[:i])) for i in range(len(parts), 0, -1))
+
+    missing = [key for key in leaves(VALUES) if not documented(key)]
+    assert not missing, f"values.yaml keys without a `# --` comment: {missing}"
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    return jsonschema.Draft202012Validator(SCHEMA)
+
+
+VALUE_FILES = sorted(FIXTURES.glob("*.yaml")) + sorted((CHART / "ci").glob("*-values.yaml")) + [CHART / "values.yaml"]
+
+
+@pytest.mark.parametrize("path", VALUE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_values_files_match_the_schema(path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    errors = [f"{e.json_path}: {e.message}" for e in validator().iter_errors(data)]
+    assert not errors, "\n".join(errors)
+
+
+def with_defaults(schema: dict[str, Any], value: Any, defs: dict[str, Any]) -> Any:
+    """`value` with every schema default filled in, as `vllm-models generate` writes it."""
+    if "$ref" in schema:
+        schema = {**defs[schema["$ref"].split("/")[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
+    if isinstance(value, dict) and "properties" in schema:
+        out = dict(value)
+        for key, sub in schema["properties"].items():
+            if key not in out and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+            if key in out:
+                out[key] = with_defaults(sub, out[key], defs)
+        return out
+    return value
+
+
+def test_schema_accepts_the_generator_output() -> None:
+    """The models list with every default applied (what `generate` writes) passes the chart schema,
+    also inline in an Argo CD Application's `helm.values`."""
+    defs = MODELS_SCHEMA["$defs"]
+    entries = [
+        {"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"},
+        {"name": "qwen", "modelURL": "Qwen/Qwen2.5-7B-Instruct", "replicaCount": 2, "cacheMode": "per-replica",
+         "vllmConfig": {"tensorParallelSize": 2}, "podDisruptionBudget": {"enabled": True}, "preflight": {}},
+    ]
+    values = {"models": [with_defaults(defs["model"], e, defs) for e in entries],
+              "image": {"repository": "vllm/vllm-openai", "tag": "v0.11.0"},
+              "hfToken": {"existingSecret": "hf"}, "router": {"enabled": True, "replicaCount": 2}}
+    assert values["models"][0]["pvcStorage"] == "50Gi" and values["models"][0]["vllmConfig"]["extraArgs"] == []
+    errors = [f"{e.json_path}: {e.message}" for e in validator().iter_errors(values)]
+    assert not errors, "\n".join(errors)
+    # Argo CD: the same values as a string inside an Application's spec.source.helm.values
+    app = {"spec": {"source": {"helm": {"values": yaml.safe_dump(values)}}}}
+    inline = yaml.safe_load(yaml.safe_load(yaml.safe_dump(app))["spec"]["source"]["helm"]["values"])
+    assert not list(validator().iter_errors(inline))
+
+
+def test_model_defaults_is_the_model_without_required_and_identity() -> None:
+    defs = SCHEMA["$defs"]
+    assert defs["model"] == MODELS_SCHEMA["$defs"]["model"]
+    assert "required" not in defs["modelDefaults"]
+    assert set(defs["model"]["properties"]) - set(defs["modelDefaults"]["properties"]) == {"name", "modelURL"}
+    assert SCHEMA["properties"]["models"]["items"] == {"$ref": "#/$defs/model"}
+
+
+def test_all_options_scenario_sets_every_option() -> None:
+    """ci/all-options-values.yaml exercises every model key and every chart key (router keys are the
+    router's scenarios' business)."""
+    data = yaml.safe_load((CHART / "ci" / "all-options-values.yaml").read_text(encoding="utf-8"))
+    model_keys = set(MODELS_SCHEMA["$defs"]["model"]["properties"])
+    used = {k for m in data["models"] for k in m}
+    assert model_keys - used == set(), f"no model sets {sorted(model_keys - used)}"
+    vllm_keys = set(MODELS_SCHEMA["$defs"]["model"]["properties"]["vllmConfig"]["properties"])
+    used_vllm = {k for m in data["models"] for k in m.get("vllmConfig", {})}
+    assert vllm_keys - used_vllm == set(), f"no model sets vllmConfig.{sorted(vllm_keys - used_vllm)}"
+    chart_keys = {k for k in leaves({k: v for k, v in VALUES.items() if k != "router"})}
+    set_keys = set(leaves({k: v for k, v in data.items() if k != "router"}))
+    missing = {k for k in chart_keys if not any(s == k or s.startswith(k + ".") for s in set_keys)}
+    assert not missing, f"ci/all-options-values.yaml does not set {sorted(missing)}"
