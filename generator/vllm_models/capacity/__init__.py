@@ -1,0 +1,29 @@
+"""Capacity preflight (issue 6): will each model fit its GPUs, its pod's host RAM and its weight cache?
+
+Public API::
+
+    reports = preflight(models, source_file="models.yaml")   # list[ModelReport]
+    text = render_table(reports)                              # for the CLI
+    problems = check(models, source_file="models.yaml")       # list[Finding] for validate/generate
+
+Modules: ``arithmetic`` (vLLM's KV-cache and memory formulas, the overhead estimate), ``catalog``
+(bundled model catalog and GPU table), ``hfconfig``/``sources`` (where an architecture comes from),
+``report``/``advice`` (figures, findings and fixes for one model), ``render`` (text output).
+"""
+
+from __future__ import annotations
+
+from .api import check, findings, preflight
+from .records import Architecture, Finding, GpuSpec, ModelReport
+from .render import render_table
+
+__all__ = [
+    "Architecture",
+    "Finding",
+    "GpuSpec",
+    "ModelReport",
+    "check",
+    "findings",
+    "preflight",
+    "render_table",
+]

@@ -1,0 +1,228 @@
+"""Judging a :class:`ModelReport`: findings (error/warning/info, by JSON path) and concrete fixes.
+
+An error means vLLM will refuse to start or the pod will be killed while loading; ``preflight.allowUnfit:
+true`` turns the model's errors into warnings. Unknown model or GPU is always a warning, never a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import arithmetic as ar
+from .records import Finding, ModelReport, Severity
+from .settings import as_dict, estimate_available, gpu_product, kv_element
+from .units import GiB
+
+PVC_MARGIN = 0.10  # keep 10% of the weights free on the cache volume (partial downloads, tokenizer files)
+TP_CHOICES = (2, 4, 8)
+
+
+def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
+    """The report with findings and fixes filled in."""
+    vc, pf = as_dict(entry.get("vllmConfig")), as_dict(entry.get("preflight"))
+    allow = pf.get("allowUnfit") is True
+    at = f"$[{report.index}]"
+    out: list[tuple[Severity, str, str]] = []
+    fixes: list[str] = []
+    arch = report.architecture
+
+    def error(path: str, message: str) -> None:
+        if allow:
+            out.append(("warning", path, message + " (allowed by preflight.allowUnfit)"))
+        else:
+            out.append(("error", path, message))
+
+    if arch.missing():
+        out.append(
+            (
+                "warning",
+                f"{at}.modelURL",
+                f"unknown model {report.model_url!r}: no {', '.join(arch.missing())} in models.yaml, the "
+                "local Hugging Face cache or the bundled catalog; KV cache not checked. Add "
+                "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
+            )
+        )
+    if report.gpu is None:
+        out.append(
+            (
+                "warning",
+                f"{at}.gpuProduct",
+                "unknown GPU: set gpuProduct to a nvidia.com/gpu.product value from the bundled table "
+                "(e.g. NVIDIA-H100-80GB-HBM3) or preflight.gpuMemoryGiB; GPU memory not checked"
+                if gpu_product(entry) is None
+                else f"unknown GPU product {gpu_product(entry)!r}: not in the bundled table; set "
+                "preflight.gpuMemoryGiB; GPU memory not checked",
+            )
+        )
+    elif report.gpu.estimated:
+        out.append(
+            ("info", f"{at}.gpuProduct", f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
+        )
+    gpus = report.tensor_parallel * report.pipeline_parallel
+    request_gpu = entry.get("requestGPU")
+    if isinstance(request_gpu, int) and not isinstance(request_gpu, bool) and 0 < request_gpu < gpus:
+        error(
+            f"{at}.requestGPU",
+            f"requestGPU {request_gpu} is fewer than tensorParallelSize x pipelineParallelSize = {gpus}",
+        )
+    max_pos = arch.max_position_embeddings
+    if (
+        not report.max_model_len_is_default
+        and max_pos
+        and report.max_model_len
+        and report.max_model_len > max_pos
+    ):
+        out.append(
+            (
+                "warning",
+                f"{at}.vllmConfig.maxModelLen",
+                f"maxModelLen {report.max_model_len:,} exceeds the model's max_position_embeddings "
+                f"{max_pos:,}; vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
+            )
+        )
+
+    if (
+        report.gpu is not None
+        and (1 - report.gpu_memory_utilization) * report.gpu.total_gib < ar.CUDA_GRAPH_HEADROOM_GIB
+    ):
+        out.append(
+            (
+                "warning",
+                f"{at}.vllmConfig.gpuMemoryUtilization",
+                f"only {(1 - report.gpu_memory_utilization) * report.gpu.total_gib:.2f} GiB per GPU left "
+                "outside "
+                "gpuMemoryUtilization for the CUDA context and CUDA graphs; expect out-of-memory at start",
+            )
+        )
+
+    if report.kv_available_gib is not None and report.kv_available_gib <= 0:
+        error(
+            f"{at}.vllmConfig.tensorParallelSize",
+            f"weights ({report.weights_per_gpu_gib or 0:.2f} GiB per GPU) and runtime overhead leave no "
+            f"memory for the KV cache ({report.kv_available_gib:.2f} GiB, {report.kv_source})",
+        )
+    elif report.fits is False:
+        error(
+            f"{at}.vllmConfig.maxModelLen",
+            f"maxModelLen {report.max_model_len:,}"
+            f"{' (model default)' if report.max_model_len_is_default else ''} "
+            f"needs {report.kv_needed_gib or 0:.2f} GiB of KV cache per GPU, more than the "
+            f"{report.kv_available_gib:.2f} GiB available ({report.kv_source}); the largest that fits is "
+            f"{report.largest_context or 0:,} tokens",
+        )
+    elif report.fits is True and report.max_model_len_is_default:
+        out.append(
+            (
+                "info",
+                f"{at}.vllmConfig.maxModelLen",
+                f"maxModelLen not set: vLLM uses the model's {report.max_model_len:,}; set it explicitly",
+            )
+        )
+    if report.fits is False or (report.kv_available_gib is not None and report.kv_available_gib <= 0):
+        fixes = _fixes(report, vc, pf, kv_element(report, vc))
+
+    if report.host_headroom_gib is not None and report.host_headroom_gib < 0:
+        msg = (
+            f"weights are staged through host RAM: about {report.host_need_gib or 0:.1f} GiB needed "
+            f"({report.weights_gib or 0:.1f} GiB weights + engine processes), {report.host_limit_source} "
+            f"allows {report.host_limit_gib or 0:.1f} GiB"
+        )
+        key = report.host_limit_source
+        if key == "requestMemory":
+            out.append(
+                ("warning", f"{at}.requestMemory", msg + "; without limitMemory the node must have it free")
+            )
+        else:
+            error(f"{at}.{key}", msg + "; the pod would be OOM-killed while loading")
+        fixes.append(
+            f"set requestMemory/limitMemory to at least {_ceil_gi(report.host_need_gib)} (and a node "
+            "with that much RAM)"
+        )
+    if report.pvc_headroom_gib is not None and report.weights_gib is not None:
+        if report.pvc_headroom_gib < 0:
+            error(
+                f"{at}.pvcStorage",
+                f"weights ({report.weights_gib:.1f} GiB) do not fit the weight cache "
+                f"({report.pvc_gib or 0:.1f} GiB)",
+            )
+            fixes.append(f"set pvcStorage to at least {_ceil_gi(report.weights_gib * (1 + PVC_MARGIN))}")
+        elif report.pvc_headroom_gib < report.weights_gib * PVC_MARGIN:
+            out.append(
+                (
+                    "warning",
+                    f"{at}.pvcStorage",
+                    f"only {report.pvc_headroom_gib:.1f} GiB left on the "
+                    f"weight cache after {report.weights_gib:.1f} GiB of weights "
+                    "(repos often carry extra files)",
+                )
+            )
+    findings = tuple(Finding(sev, path, msg, report.source_file) for sev, path, msg in out)
+    return replace(report, findings=findings, fixes=tuple(fixes), suggested_max_model_len=_suggested(report))
+
+
+def _ceil_gi(value: float | None) -> str:
+    return f"{int(-(-(value or 0) // 1))}Gi"
+
+
+def _suggested(report: ModelReport) -> int | None:
+    if report.largest_context is None or report.fits is not False:
+        return None
+    limit = min(report.largest_context, report.architecture.max_position_embeddings or report.largest_context)
+    best = ar.nice_floor(limit)
+    return best if best >= 1024 else None
+
+
+def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: int) -> list[str]:
+    """Concrete changes, each with the figure it buys."""
+    arch, tp, pp = report.architecture, report.tensor_parallel, report.pipeline_parallel
+    avail = report.kv_available_gib or 0.0
+    fixes: list[str] = []
+    suggested = _suggested(report)
+    if suggested is not None:
+        cap = ar.concurrency(arch, elem, avail * GiB, suggested, tp, pp)
+        seqs = max(1, int(cap))
+        fixes.append(
+            f"set vllmConfig.maxModelLen: {suggested} (fits; {cap:.2f} requests of that length at once) "
+            f"and vllmConfig.maxNumSeqs: {seqs} or a little more"
+        )
+    if elem == 2 and report.max_model_len and avail > 0:
+        fp8 = ar.largest_context(arch, 1, avail * GiB, tp, pp)
+        verdict = "fits" if fp8 >= report.max_model_len else f"still short; fits {fp8:,} tokens"
+        fixes.append(
+            f"set vllmConfig.kvCacheDtype: fp8 (halves KV cache; "
+            f"maxModelLen {report.max_model_len:,} {verdict})"
+        )
+    # What more GPUs buy: the estimate at the new TP, corrected by how far the reported figure was from it.
+    delta = (
+        report.kv_reported_gib - report.kv_estimate_gib
+        if report.kv_reported_gib is not None and report.kv_estimate_gib is not None
+        else 0.0
+    )
+    heads = arch.num_attention_heads or arch.num_kv_heads or 1
+    for new_tp in TP_CHOICES:
+        if new_tp <= tp or heads % new_tp:
+            continue
+        est, _ = estimate_available(report, vc, pf, new_tp, report.gpu_memory_utilization)
+        if est is None or report.max_model_len is None:
+            break
+        kv = est + delta
+        need = ar.kv_bytes_for_context(arch, elem, report.max_model_len, new_tp, pp) / GiB
+        if kv > 0 and need <= kv:
+            cap = ar.concurrency(arch, elem, kv * GiB, report.max_model_len, new_tp, pp)
+            fixes.append(
+                f"use vllmConfig.tensorParallelSize: {new_tp} with requestGPU: {new_tp * pp} "
+                f"(about {kv:.1f} GiB KV cache per GPU; "
+                f"{cap:.2f} requests of {report.max_model_len:,} tokens)"
+            )
+            break
+    util = report.gpu_memory_utilization
+    if util < 0.95 and report.kv_reported_gib is None and report.gpu is not None:
+        est, _ = estimate_available(report, vc, pf, tp, 0.95)
+        if est is not None and est > 0 and report.max_model_len:
+            longest = ar.largest_context(arch, elem, est * GiB, tp, pp)
+            fixes.append(
+                f"raise vllmConfig.gpuMemoryUtilization to 0.95 (about {est:.2f} GiB KV cache, "
+                f"{longest:,} tokens)"
+            )
+    return fixes
