@@ -59,8 +59,14 @@ def _syntax_message(error: yaml.MarkedYAMLError) -> str:
     return f"YAML syntax error{where}: {what}{context}{hint}"
 
 
-def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> list[Problem]:
+def _duplicate_keys(
+    node: yaml.Node, path: tuple[PathPart, ...], ancestors: frozenset[int] = frozenset()
+) -> list[Problem]:
+    """Duplicate keys and recursive aliases (a node inside itself), which YAML allows and we refuse."""
     problems: list[Problem] = []
+    if id(node) in ancestors:
+        return [Problem(path, f"recursive alias at {_mark(node.start_mark)}: a value cannot contain itself")]
+    ancestors = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, yaml.Node] = {}
         for key_node, value_node in node.value:
@@ -75,10 +81,10 @@ def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> list[Problem
                 )
             elif key is not None:
                 seen[key] = key_node
-            problems.extend(_duplicate_keys(value_node, (*path, key if key is not None else "?")))
+            problems.extend(_duplicate_keys(value_node, (*path, key if key is not None else "?"), ancestors))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            problems.extend(_duplicate_keys(item, (*path, index)))
+            problems.extend(_duplicate_keys(item, (*path, index), ancestors))
     return problems
 
 

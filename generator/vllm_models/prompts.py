@@ -65,7 +65,7 @@ def checker(path: tuple[str, ...]) -> Callable[[str], object]:
             value = int(text) if text.isdigit() else text
         errors = list(Draft202012Validator(schema).iter_errors(value))
         if errors:
-            raise click.UsageError(translate(errors[0])[0].message)
+            raise click.UsageError(translate(errors[0], path)[0].message)
         return value
 
     return convert

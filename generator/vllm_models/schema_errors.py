@@ -59,18 +59,18 @@ def _show(value: object) -> str:
     return " " + (text if len(text) <= 60 else text[:57] + "...")
 
 
-def _type_message(error: ValidationError) -> str:
+def _type_message(error: ValidationError, path: tuple[PathPart, ...]) -> str:
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     got = json_type(error.instance)
-    if not error.absolute_path and "array" in names:
+    if not path and "array" in names:
         if got == "object":
             return (
                 "expected a list of models, got a mapping; models.yaml is a top-level list, each model "
                 "starting with '- name: ...'"
             )
         return f"expected a list of models, got {_word(got)}{_show(error.instance)}"
-    if len(error.absolute_path) == 1 and "object" in names:
+    if len(path) == 1 and "object" in names:
         return f"expected a model ({_MODEL_EXAMPLE}), got {_word(got)}{_show(error.instance)}"
     message = f"expected {' or '.join(_word(n) for n in names)}, got {_word(got)}{_show(error.instance)}"
     if isinstance(error.instance, str) and ("integer" in names or "number" in names):
@@ -83,9 +83,8 @@ def _type_message(error: ValidationError) -> str:
     return message
 
 
-def _unknown_keys(error: ValidationError) -> list[Problem]:
+def _unknown_keys(error: ValidationError, path: tuple[PathPart, ...]) -> list[Problem]:
     allowed = list(error.schema.get("properties", {}))
-    path = tuple(error.absolute_path)
     problems = []
     instance = error.instance if isinstance(error.instance, dict) else {}
     for key in instance:
@@ -126,13 +125,14 @@ def _last_key(path: tuple[PathPart, ...]) -> str:
     return ""
 
 
-def translate(error: ValidationError) -> list[Problem]:
-    """Problems for one jsonschema error (several for ``required``/``additionalProperties``)."""
-    path = tuple(error.absolute_path)
+def translate(error: ValidationError, prefix: tuple[PathPart, ...] = ()) -> list[Problem]:
+    """Problems for one jsonschema error (several for ``required``/``additionalProperties``);
+    ``prefix`` locates an instance validated on its own (a prompt's answer)."""
+    path = (*prefix, *error.absolute_path)
     kind = error.validator
     value: Any = error.validator_value
     if kind == "additionalProperties":
-        return _unknown_keys(error)
+        return _unknown_keys(error, path)
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
         return [Problem((*path, key), "missing required key") for key in value if key not in instance]
@@ -145,13 +145,13 @@ def translate(error: ValidationError) -> list[Problem]:
         best = best_match(error.context or [])
         if best is None:  # pragma: no cover - anyOf always has context
             return [Problem(path, error.message)]
-        problems = translate(best)
+        problems = translate(best, prefix)
         description = error.schema.get("description")
         if isinstance(description, str):
             problems = [Problem(p.path, f"{p.message} (expected: {description})") for p in problems]
         return problems
     messages = {
-        "type": lambda: _type_message(error),
+        "type": lambda: _type_message(error, path),
         "enum": lambda: _enum_message(error),
         "const": lambda: f"expected {value!r}, got{_show(error.instance)}",
         "pattern": lambda: _pattern_message(path, value, error.instance),
@@ -159,7 +159,7 @@ def translate(error: ValidationError) -> list[Problem]:
         "maxLength": lambda: f"must be at most {value} characters, got {len(error.instance)}",
         "minimum": lambda: f"must be at least {value}, got {error.instance}",
         "exclusiveMinimum": lambda: f"must be greater than {value}, got {error.instance}",
-        "maximum": lambda: f"must be at most {value}, got {error.instance}" + _fraction_hint(path, error.instance),
+        "maximum": lambda: f"must be at most {value}, got {error.instance}" + _hint(path, error.instance),
         "exclusiveMaximum": lambda: f"must be less than {value}, got {error.instance}",
         "minItems": lambda: f"must have at least {value} items",
         "uniqueItems": lambda: "items must be unique",
@@ -179,8 +179,11 @@ def _pattern_message(path: tuple[PathPart, ...], pattern: str, instance: object)
     return message
 
 
-def _fraction_hint(path: tuple[PathPart, ...], instance: object) -> str:
-    if _last_key(path) == "gpuMemoryUtilization" and isinstance(instance, int | float) and 1 < instance <= 100:
+def _hint(path: tuple[PathPart, ...], instance: object) -> str:
+    """``95`` for a GPU memory fraction is almost always meant as 95%."""
+    if _last_key(path) != "gpuMemoryUtilization" or isinstance(instance, bool):
+        return ""
+    if isinstance(instance, int | float) and 1 < instance <= 100:
         return f" (a fraction: write {instance / 100:g} for {instance:g}%)"
     return ""
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "models"
-VALID = sorted((FIXTURES / "valid").glob("*.yaml"))
+VALID = [*sorted((FIXTURES / "valid").glob("*.yaml")), REPO / "models.example.yaml"]
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
 CHART_SCHEMA = REPO / "charts" / "vllm-models" / "values.schema.json"
 EXPECT = "# expect: "

@@ -11,7 +11,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
-
 from vllm_models.cli import cli
 
 from .helpers import CHART_SCHEMA, INVALID, VALID, expected_lines
