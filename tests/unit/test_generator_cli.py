@@ -249,8 +249,8 @@ def test_add_refuses_a_duplicate_name_and_writes_nothing(models_file: Path) -> N
 
 
 def test_add_validates_the_result(models_file: Path) -> None:
-    result = run("add-model", "-f", str(models_file), "--yes", "--name", "big", "--model-url", "a/b", "--gpus", "1",
-                 "--tensor-parallel-size", "2")  # fmt: skip
+    flags = ["--name", "big", "--model-url", "a/b", "--gpus", "1", "--tensor-parallel-size", "2"]
+    result = run("add-model", "-f", str(models_file), "--yes", *flags)
     assert result.exit_code == 1
     assert "$[2].requestGPU: requestGPU is 1 but vllmConfig.tensorParallelSize" in result.stderr
 
