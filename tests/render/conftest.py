@@ -1,7 +1,8 @@
 """Render tier fixtures: `helm template` of the chart, run once per distinct input and cached per session.
 
-`render(values, *args, release=...)` takes a values file path or a values dict and returns a `Rendered`: the exit code,
-stderr and the parsed objects. Failing renders are returned, not raised, so tests can assert the message.
+`render(values, *args, release=...)` takes a values file path or a values dict and returns a `Rendered`:
+the exit code, stderr and the parsed objects. Failing renders are returned, not raised, so tests can
+assert the message.
 """
 
 from __future__ import annotations
@@ -41,8 +42,21 @@ def render(helm: str) -> Iterator[Callable[..., Rendered]]:
                 if isinstance(values, dict):
                     path.write_text(text, encoding="utf-8")
                 proc = subprocess.run(
-                    [helm, "template", release, str(CHART), "--namespace", NAMESPACE, "-f", str(path), *extra],
-                    capture_output=True, text=True, check=False, timeout=120,
+                    [
+                        helm,
+                        "template",
+                        release,
+                        str(CHART),
+                        "--namespace",
+                        NAMESPACE,
+                        "-f",
+                        str(path),
+                        *extra,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=120,
                 )
                 objects = [d for d in yaml.safe_load_all(proc.stdout) if d] if proc.returncode == 0 else []
                 cache[key] = Rendered(proc.returncode, proc.stdout, proc.stderr, objects)

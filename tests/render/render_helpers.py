@@ -44,7 +44,8 @@ class Rendered:
     def workload(self, model: str) -> dict[str, Any]:
         """The Deployment or StatefulSet of a model, by its `vllm-models.io/model` label."""
         found = [
-            o for o in self.objects
+            o
+            for o in self.objects
             if o["kind"] in ("Deployment", "StatefulSet")
             and o["metadata"]["labels"].get("vllm-models.io/model") == model
         ]

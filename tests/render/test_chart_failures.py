@@ -20,24 +20,46 @@ def model(**kw: object) -> dict:
         pytest.param({}, ["`models` must list at least one model"], id="defaults-only"),
         pytest.param({"models": [{"name": "m"}]}, ["/models/0", "modelURL"], id="no-modelURL"),
         pytest.param({"models": [{"modelURL": "org/m"}]}, ["/models/0", "name"], id="no-name"),
-        pytest.param({"models": [model(), model()]}, ['models[1].name "m" is used twice'], id="duplicate-name"),
-        pytest.param({"models": [model(vllmConfig={"maxModelLn": 8})]}, ["maxModelLn"], id="typo-in-vllmConfig"),
+        pytest.param(
+            {"models": [model(), model()]}, ['models[1].name "m" is used twice'], id="duplicate-name"
+        ),
+        pytest.param(
+            {"models": [model(vllmConfig={"maxModelLn": 8})]}, ["maxModelLn"], id="typo-in-vllmConfig"
+        ),
         pytest.param({"models": [model(replicas=2)]}, ["replicas"], id="typo-in-model"),
-        pytest.param({"models": [model()], "modelDefaults": {"modelURL": "org/x"}}, ["/modelDefaults", "modelURL"],
-                     id="modelURL-in-defaults"),
+        pytest.param(
+            {"models": [model()], "modelDefaults": {"modelURL": "org/x"}},
+            ["/modelDefaults", "modelURL"],
+            id="modelURL-in-defaults",
+        ),
         pytest.param({"models": [model(name="Llama_3")]}, ["/models/0/name"], id="name-not-a-dns-label"),
         pytest.param({"models": [model(name="x" * 41)]}, ["/models/0/name"], id="name-too-long"),
         pytest.param({"models": [model()], "imge": {}}, ["imge"], id="typo-at-top-level"),
-        pytest.param({"models": [model(requestGPU=1, vllmConfig={"tensorParallelSize": 2})]},
-                     ["requestGPU is 1", "tensorParallelSize"], id="too-few-gpus"),
-        pytest.param({"models": [model(replicaCount=2, cacheMode="shared")]},
-                     ["cacheMode: per-replica", "ReadWriteMany"], id="shared-rwo-cache"),
-        pytest.param({"models": [model(cacheMode="per-replica", existingClaim="c")]},
-                     ["per-replica cannot use existingClaim"], id="per-replica-with-claim"),
-        pytest.param({"models": [model()], "hfToken": {"existingSecret": "s", "value": "v"}},
-                     ["hfToken.existingSecret", "hfToken.value"], id="hf-token-twice"),
-        pytest.param({"models": [model()], "engineApiKey": {"existingSecret": "s", "value": "v"}},
-                     ["engineApiKey.existingSecret", "engineApiKey.value"], id="api-key-twice"),
+        pytest.param(
+            {"models": [model(requestGPU=1, vllmConfig={"tensorParallelSize": 2})]},
+            ["requestGPU is 1", "tensorParallelSize"],
+            id="too-few-gpus",
+        ),
+        pytest.param(
+            {"models": [model(replicaCount=2, cacheMode="shared")]},
+            ["cacheMode: per-replica", "ReadWriteMany"],
+            id="shared-rwo-cache",
+        ),
+        pytest.param(
+            {"models": [model(cacheMode="per-replica", existingClaim="c")]},
+            ["per-replica cannot use existingClaim"],
+            id="per-replica-with-claim",
+        ),
+        pytest.param(
+            {"models": [model()], "hfToken": {"existingSecret": "s", "value": "v"}},
+            ["hfToken.existingSecret", "hfToken.value"],
+            id="hf-token-twice",
+        ),
+        pytest.param(
+            {"models": [model()], "engineApiKey": {"existingSecret": "s", "value": "v"}},
+            ["engineApiKey.existingSecret", "engineApiKey.value"],
+            id="api-key-twice",
+        ),
     ],
 )
 def test_fails_naming_the_value(render, values: dict, expected: list[str]) -> None:
@@ -78,7 +100,9 @@ def test_secrets_only_from_explicit_values(render) -> None:
     r = render({**ROUTER_OFF, "models": [model()]})
     assert r.returncode == 0, r.stderr
     assert not r.of_kind("Secret")
-    r = render({**ROUTER_OFF, "models": [model()], "hfToken": {"value": "hf_abc"}, "engineApiKey": {"value": "sk"}})
+    r = render(
+        {**ROUTER_OFF, "models": [model()], "hfToken": {"value": "hf_abc"}, "engineApiKey": {"value": "sk"}}
+    )
     assert r.returncode == 0, r.stderr
     names = sorted(s["metadata"]["name"] for s in r.of_kind("Secret"))
     assert names == ["vllm-models-engine-api-key", "vllm-models-hf-token"]

@@ -56,6 +56,7 @@ def test_every_values_key_is_documented() -> None:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[0] not in ("Key", "-----"):
             rows[cells[0]] = cells[3]
+
     # helm-docs lists a commented map (e.g. `resources`) as one row; its children need no row of their own
     def documented(key: str) -> bool:
         parts = key.split(".")
@@ -70,7 +71,9 @@ def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(SCHEMA)
 
 
-VALUE_FILES = sorted(FIXTURES.glob("*.yaml")) + sorted((CHART / "ci").glob("*-values.yaml")) + [CHART / "values.yaml"]
+VALUE_FILES = (
+    sorted(FIXTURES.glob("*.yaml")) + sorted((CHART / "ci").glob("*-values.yaml")) + [CHART / "values.yaml"]
+)
 
 
 @pytest.mark.parametrize("path", VALUE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -101,13 +104,25 @@ def test_schema_accepts_the_generator_output() -> None:
     defs = MODELS_SCHEMA["$defs"]
     entries = [
         {"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"},
-        {"name": "qwen", "modelURL": "Qwen/Qwen2.5-7B-Instruct", "replicaCount": 2, "cacheMode": "per-replica",
-         "vllmConfig": {"tensorParallelSize": 2}, "podDisruptionBudget": {"enabled": True}, "preflight": {}},
+        {
+            "name": "qwen",
+            "modelURL": "Qwen/Qwen2.5-7B-Instruct",
+            "replicaCount": 2,
+            "cacheMode": "per-replica",
+            "vllmConfig": {"tensorParallelSize": 2},
+            "podDisruptionBudget": {"enabled": True},
+            "preflight": {},
+        },
     ]
-    values = {"models": [with_defaults(defs["model"], e, defs) for e in entries],
-              "image": {"repository": "vllm/vllm-openai", "tag": "v0.11.0"},
-              "hfToken": {"existingSecret": "hf"}, "router": {"enabled": True, "replicaCount": 2}}
-    assert values["models"][0]["pvcStorage"] == "50Gi" and values["models"][0]["vllmConfig"]["extraArgs"] == []
+    values = {
+        "models": [with_defaults(defs["model"], e, defs) for e in entries],
+        "image": {"repository": "vllm/vllm-openai", "tag": "v0.11.0"},
+        "hfToken": {"existingSecret": "hf"},
+        "router": {"enabled": True, "replicaCount": 2},
+    }
+    assert (
+        values["models"][0]["pvcStorage"] == "50Gi" and values["models"][0]["vllmConfig"]["extraArgs"] == []
+    )
     errors = [f"{e.json_path}: {e.message}" for e in validator().iter_errors(values)]
     assert not errors, "\n".join(errors)
     # Argo CD: the same values as a string inside an Application's spec.source.helm.values

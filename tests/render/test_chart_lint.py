@@ -16,8 +16,13 @@ SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml")) + sorted(FIXTURES.glob(
 
 @pytest.mark.parametrize("values", SCENARIOS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_helm_lint_strict(helm: str, values: Path) -> None:
-    proc = subprocess.run([helm, "lint", "--strict", str(CHART), "-f", str(values)],
-                          capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [helm, "lint", "--strict", str(CHART), "-f", str(values)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[WARNING]" not in proc.stdout and "[ERROR]" not in proc.stdout, proc.stdout
 
@@ -34,7 +39,16 @@ def test_ct_lint(helm: str) -> None:
     if ct is None:
         pytest.skip("missing tool 'ct': run ./hack/bootstrap")
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(helm).parent), str(REPO_ROOT / ".venv" / "bin"), env.get("PATH", "")])
-    proc = subprocess.run([ct, "lint", "--config", "ct.yaml", "--charts", "charts/vllm-models"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=300, env=env)
+    env["PATH"] = os.pathsep.join(
+        [str(Path(helm).parent), str(REPO_ROOT / ".venv" / "bin"), env.get("PATH", "")]
+    )
+    proc = subprocess.run(
+        [ct, "lint", "--config", "ct.yaml", "--charts", "charts/vllm-models"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

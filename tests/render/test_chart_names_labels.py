@@ -13,7 +13,10 @@ pytestmark = pytest.mark.render
 LONGEST = "m" * 18 + "-" + "x" * 21  # 40 characters, the schema's maximum
 assert len(LONGEST) == 40
 SELECTOR_KEYS = {
-    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component", "vllm-models.io/model",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "vllm-models.io/model",
 }
 
 
@@ -107,8 +110,12 @@ def test_changing_one_model_changes_only_its_checksum(render) -> None:
     assert checksum(before.workload("llama3")) == checksum(after.workload("llama3"))
     assert checksum(before.workload("qwen")) != checksum(after.workload("qwen"))
     # the untouched model's objects are byte-for-byte the same
-    untouched = [o for o in before.objects if o["metadata"].get("labels", {}).get("vllm-models.io/model") == "llama3"]
-    assert untouched == [o for o in after.objects if o["metadata"].get("labels", {}).get("vllm-models.io/model") == "llama3"]
+    untouched = [
+        o for o in before.objects if o["metadata"].get("labels", {}).get("vllm-models.io/model") == "llama3"
+    ]
+    assert untouched == [
+        o for o in after.objects if o["metadata"].get("labels", {}).get("vllm-models.io/model") == "llama3"
+    ]
 
 
 def test_scaling_does_not_restart(render) -> None:
@@ -133,9 +140,20 @@ def test_model_defaults_change_every_checksum(render) -> None:
 
 def test_an_explicit_false_or_zero_beats_model_defaults(render) -> None:
     values = {
-        "modelDefaults": {"replicaCount": 1, "requestGPU": 1, "vllmConfig": {"enablePrefixCaching": True, "maxNumSeqs": 64}},
-        "models": [{"name": "cpu", "modelURL": "org/m", "replicaCount": 0, "requestGPU": 0,
-                    "vllmConfig": {"enablePrefixCaching": False}}],
+        "modelDefaults": {
+            "replicaCount": 1,
+            "requestGPU": 1,
+            "vllmConfig": {"enablePrefixCaching": True, "maxNumSeqs": 64},
+        },
+        "models": [
+            {
+                "name": "cpu",
+                "modelURL": "org/m",
+                "replicaCount": 0,
+                "requestGPU": 0,
+                "vllmConfig": {"enablePrefixCaching": False},
+            }
+        ],
         "router": {"enabled": False},
     }
     r = render(values)

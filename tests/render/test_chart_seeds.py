@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from render_helpers import FIXTURES, Rendered, engine_container
+import yaml
+from render_helpers import FIXTURES, Rendered, checksum, engine_container, load_fixture
 
 pytestmark = pytest.mark.render
 
@@ -46,8 +46,6 @@ def test_seed000_llama_70b_fp8_on_h100(render) -> None:
 
 def test_seed000_configmap_change_is_a_pod_template_change(render) -> None:
     """Seed 000's third mistake: a config change that did not restart the pod."""
-    from render_helpers import checksum, load_fixture
-
     values = load_fixture("seed000-llama-3-3-70b.yaml")
     before = render(values)
     values["models"][0]["vllmConfig"]["maxModelLen"] = 16000
@@ -81,7 +79,9 @@ def test_seed001_coder_chat_awq(render) -> None:
     (stage,) = pod["initContainers"]
     assert stage["image"] == engine["image"] == "vllm/vllm-openai:v0.11.0"
     assert stage["command"][:2] == ["python3", "-c"] and "snapshot_download" in stage["command"][2]
-    assert {e["name"]: e.get("value") for e in stage["env"]}["MODEL_ID"] == "Qwen/Qwen2.5-Coder-3B-Instruct-AWQ"
+    assert {e["name"]: e.get("value") for e in stage["env"]}[
+        "MODEL_ID"
+    ] == "Qwen/Qwen2.5-Coder-3B-Instruct-AWQ"
     assert stage["volumeMounts"] == [m for m in engine["volumeMounts"] if m["name"] == "cache"]
     assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-L4"}
     svc = r.get("Service", "vllm-models-coder-chat")
@@ -91,13 +91,13 @@ def test_seed001_coder_chat_awq(render) -> None:
 
 def test_seed001_prices_reach_the_router_as_numbers(render) -> None:
     """Without a price every call costs $0 and budgets never bind (seed 001)."""
-    import yaml
-
     r = render(FIXTURES / "seed001-coder-chat.yaml")
     assert r.returncode == 0, r.stderr
     configs = [
-        cm for cm in r.of_kind("ConfigMap")
-        if cm["metadata"]["labels"].get("app.kubernetes.io/component") == "router" and "config.yaml" in cm["data"]
+        cm
+        for cm in r.of_kind("ConfigMap")
+        if cm["metadata"]["labels"].get("app.kubernetes.io/component") == "router"
+        and "config.yaml" in cm["data"]
     ]
     if not configs:
         pytest.skip("the router templates render no LiteLLM config.yaml yet")
@@ -137,8 +137,6 @@ def test_seed002_llama3_and_qwen_unchanged_format(render) -> None:
 
 def test_seed002_two_replicas_get_a_cache_each(render) -> None:
     """Seed 002's "each replica its own PVC": one RWO volume cannot attach on two nodes."""
-    from render_helpers import load_fixture
-
     values = load_fixture("seed002-llama3-qwen.yaml")
     values["models"][0]["replicaCount"] = 2
     r = render(values)
@@ -146,12 +144,17 @@ def test_seed002_two_replicas_get_a_cache_each(render) -> None:
     sts = r.get("StatefulSet", "vllm-models-llama3")
     assert sts["spec"]["replicas"] == 2
     assert sts["spec"]["podManagementPolicy"] == "Parallel"
-    assert sts["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    assert sts["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
+    }
     (claim,) = sts["spec"]["volumeClaimTemplates"]
     assert claim["metadata"]["name"] == "cache"
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert {v["name"] for v in sts["spec"]["template"]["spec"]["volumes"]} == {"dshm"}
-    assert not [p for p in r.of_kind("PersistentVolumeClaim") if p["metadata"]["name"] == "vllm-models-llama3-cache"]
+    assert not [
+        p for p in r.of_kind("PersistentVolumeClaim") if p["metadata"]["name"] == "vllm-models-llama3-cache"
+    ]
     assert r.get("Deployment", "vllm-models-qwen")  # the other model is untouched
 
 
@@ -159,14 +162,16 @@ def test_seed003_argocd_inline_values(render) -> None:
     r = render(FIXTURES / "seed003-argocd.yaml")
     assert r.returncode == 0, r.stderr
     assert {d["metadata"]["name"] for d in r.of_kind("Deployment")} >= {
-        "vllm-models-dialogpt-medium", "vllm-models-llama2-7b-chat",
+        "vllm-models-dialogpt-medium",
+        "vllm-models-llama2-7b-chat",
     }
     assert args_of(r, "dialogpt-medium")[0] == "--model=microsoft/DialoGPT-medium"
     assert args_of(r, "llama2-7b-chat")[0] == "--model=meta-llama/Llama-2-7b-chat-hf"
-    sizes = {p["metadata"]["name"]: p["spec"]["resources"]["requests"]["storage"] for p in r.of_kind("PersistentVolumeClaim")}
+    sizes = {
+        p["metadata"]["name"]: p["spec"]["resources"]["requests"]["storage"]
+        for p in r.of_kind("PersistentVolumeClaim")
+    }
     assert sizes == {"vllm-models-dialogpt-medium-cache": "10Gi", "vllm-models-llama2-7b-chat-cache": "20Gi"}
     # Argo CD re-renders on every sync: the output must not change between renders
-    from render_helpers import load_fixture
-
     again = render(load_fixture("seed003-argocd.yaml"))
     assert again.stdout == r.stdout

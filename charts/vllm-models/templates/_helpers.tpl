@@ -145,3 +145,11 @@ vllm-models.quantity: a resource quantity (number or string) as a quoted string.
 {{- toString . | quote -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+vllm-models.decimal: a number in plain decimal notation, e.g. 0.0000005 (not 5e-07, which PyYAML, and
+so LiteLLM, reads as a string). For per-token prices in the router config.
+*/}}
+{{- define "vllm-models.decimal" -}}
+{{- regexReplaceAll "\\.?0+$" (printf "%.15f" (float64 .)) "" -}}
+{{- end -}}
