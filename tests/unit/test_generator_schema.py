@@ -1,0 +1,60 @@
+"""The hand-edited schema stays well formed, documented and the one source of defaults and docs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from vllm_models.docs import render
+from vllm_models.schema import apply_defaults, model_schema, models_schema
+
+from .helpers import REPO
+
+pytestmark = pytest.mark.unit
+
+
+def _properties(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    for key, sub in schema.get("properties", {}).items():
+        yield f"{path}{key}", sub
+        yield from _properties(sub, f"{path}{key}.")
+        items = sub.get("items")
+        if isinstance(items, dict):
+            yield from _properties(items, f"{path}{key}[].")
+
+
+def test_schema_is_valid_2020_12() -> None:
+    Draft202012Validator.check_schema(models_schema())
+
+
+def test_packaged_schema_is_the_repository_schema() -> None:
+    source = json.loads((REPO / "schemas" / "models.schema.json").read_text())
+    assert models_schema() == source
+
+
+def test_every_field_has_a_description() -> None:
+    missing = [path for path, sub in _properties(model_schema()) if not sub.get("description")]
+    assert not missing
+
+
+def test_every_object_is_closed() -> None:
+    open_objects = [
+        path
+        for path, sub in _properties(model_schema())
+        if "properties" in sub and sub.get("additionalProperties") is not False
+    ]
+    assert not open_objects
+
+
+def test_defaults_come_from_the_schema() -> None:
+    entry = apply_defaults({"name": "a", "modelURL": "o/a", "vllmConfig": {"maxModelLen": 8}}, model_schema())
+    assert entry["replicaCount"] == 1 and entry["requestCPU"] == 6 and entry["requestMemory"] == "16Gi"
+    assert entry["vllmConfig"] == {"maxModelLen": 8, "pipelineParallelSize": 1, "extraArgs": []}
+    assert "preflight" not in entry and "podDisruptionBudget" not in entry
+
+
+def test_models_yaml_docs_are_up_to_date() -> None:
+    committed = (REPO / "docs" / "models-yaml.md").read_text()
+    assert committed == render(), "docs/models-yaml.md is out of date: run hack/generate-docs"
