@@ -86,9 +86,11 @@ def test_suggested_max_model_len_fits(models: list[dict[str, object]]) -> None:
     assert again.fits is True and again.ok
 
 
-def test_fixes_name_more_gpus(models: list[dict[str, object]]) -> None:
+def test_fixes_name_more_gpus_and_the_seeds_lower_max_num_seqs(models: list[dict[str, object]]) -> None:
     (report, _) = preflight(models)
     assert any("tensorParallelSize: 2" in fix for fix in report.fixes)
+    # the seed's operator settled on max-num-seqs 8: 33,488 tokens // 4,096-token requests = 8
+    assert any("maxNumSeqs from 1024 to 8" in fix for fix in report.fixes)
 
 
 # --- our own estimate against the engine's 5.11 GiB ---------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import arithmetic as ar
 from .records import Finding, ModelReport, Severity
-from .settings import as_dict, estimate_available, gpu_product, kv_element
+from .settings import as_dict, estimate_available, gpu_product, kv_element, pos_int
 from .units import GiB
 
 PVC_MARGIN = 0.10  # keep 10% of the weights free on the cache volume (partial downloads, tokenizer files)
@@ -22,12 +22,12 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
     """The report with findings and fixes filled in."""
     vc, pf = as_dict(entry.get("vllmConfig")), as_dict(entry.get("preflight"))
     allow = pf.get("allowUnfit") is True
-    at = f"$[{report.index}]"
-    out: list[tuple[Severity, str, str]] = []
+    i = report.index
+    out: list[tuple[Severity, tuple[str | int, ...], str]] = []
     fixes: list[str] = []
     arch = report.architecture
 
-    def error(path: str, message: str) -> None:
+    def error(path: tuple[str | int, ...], message: str) -> None:
         if allow:
             out.append(("warning", path, message + " (allowed by preflight.allowUnfit)"))
         else:
@@ -37,7 +37,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         out.append(
             (
                 "warning",
-                f"{at}.modelURL",
+                (i, "modelURL"),
                 f"unknown model {report.model_url!r}: no {', '.join(arch.missing())} in models.yaml, the "
                 "local Hugging Face cache or the bundled catalog; KV cache not checked. Add "
                 "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
@@ -47,7 +47,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         out.append(
             (
                 "warning",
-                f"{at}.gpuProduct",
+                (i, "gpuProduct"),
                 "unknown GPU: set gpuProduct to a nvidia.com/gpu.product value from the bundled table "
                 "(e.g. NVIDIA-H100-80GB-HBM3) or preflight.gpuMemoryGiB; GPU memory not checked"
                 if gpu_product(entry) is None
@@ -57,15 +57,9 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         )
     elif report.gpu.estimated:
         out.append(
-            ("info", f"{at}.gpuProduct", f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
+            ("info", (i, "gpuProduct"), f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
         )
-    gpus = report.tensor_parallel * report.pipeline_parallel
-    request_gpu = entry.get("requestGPU")
-    if isinstance(request_gpu, int) and not isinstance(request_gpu, bool) and 0 < request_gpu < gpus:
-        error(
-            f"{at}.requestGPU",
-            f"requestGPU {request_gpu} is fewer than tensorParallelSize x pipelineParallelSize = {gpus}",
-        )
+    # requestGPU against tensorParallelSize x pipelineParallelSize is the generator's cross-field check.
     max_pos = arch.max_position_embeddings
     if (
         not report.max_model_len_is_default
@@ -76,7 +70,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         out.append(
             (
                 "warning",
-                f"{at}.vllmConfig.maxModelLen",
+                (i, "vllmConfig", "maxModelLen"),
                 f"maxModelLen {report.max_model_len:,} exceeds the model's max_position_embeddings "
                 f"{max_pos:,}; vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
             )
@@ -89,7 +83,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         out.append(
             (
                 "warning",
-                f"{at}.vllmConfig.gpuMemoryUtilization",
+                (i, "vllmConfig", "gpuMemoryUtilization"),
                 f"only {(1 - report.gpu_memory_utilization) * report.gpu.total_gib:.2f} GiB per GPU left "
                 "outside "
                 "gpuMemoryUtilization for the CUDA context and CUDA graphs; expect out-of-memory at start",
@@ -98,13 +92,13 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
 
     if report.kv_available_gib is not None and report.kv_available_gib <= 0:
         error(
-            f"{at}.vllmConfig.tensorParallelSize",
+            (i, "vllmConfig", "tensorParallelSize"),
             f"weights ({report.weights_per_gpu_gib or 0:.2f} GiB per GPU) and runtime overhead leave no "
             f"memory for the KV cache ({report.kv_available_gib:.2f} GiB, {report.kv_source})",
         )
     elif report.fits is False:
         error(
-            f"{at}.vllmConfig.maxModelLen",
+            (i, "vllmConfig", "maxModelLen"),
             f"maxModelLen {report.max_model_len:,}"
             f"{' (model default)' if report.max_model_len_is_default else ''} "
             f"needs {report.kv_needed_gib or 0:.2f} GiB of KV cache per GPU, more than the "
@@ -115,7 +109,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         out.append(
             (
                 "info",
-                f"{at}.vllmConfig.maxModelLen",
+                (i, "vllmConfig", "maxModelLen"),
                 f"maxModelLen not set: vLLM uses the model's {report.max_model_len:,}; set it explicitly",
             )
         )
@@ -131,10 +125,10 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
         key = report.host_limit_source
         if key == "requestMemory":
             out.append(
-                ("warning", f"{at}.requestMemory", msg + "; without limitMemory the node must have it free")
+                ("warning", (i, "requestMemory"), msg + "; without limitMemory the node must have it free")
             )
         else:
-            error(f"{at}.{key}", msg + "; the pod would be OOM-killed while loading")
+            error((i, *key.split(".")), msg + "; the pod would be OOM-killed while loading")
         fixes.append(
             f"set requestMemory/limitMemory to at least {_ceil_gi(report.host_need_gib)} (and a node "
             "with that much RAM)"
@@ -142,7 +136,7 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
     if report.pvc_headroom_gib is not None and report.weights_gib is not None:
         if report.pvc_headroom_gib < 0:
             error(
-                f"{at}.pvcStorage",
+                (i, "pvcStorage"),
                 f"weights ({report.weights_gib:.1f} GiB) do not fit the weight cache "
                 f"({report.pvc_gib or 0:.1f} GiB)",
             )
@@ -151,13 +145,13 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
             out.append(
                 (
                     "warning",
-                    f"{at}.pvcStorage",
+                    (i, "pvcStorage"),
                     f"only {report.pvc_headroom_gib:.1f} GiB left on the "
                     f"weight cache after {report.weights_gib:.1f} GiB of weights "
                     "(repos often carry extra files)",
                 )
             )
-    findings = tuple(Finding(sev, path, msg, report.source_file) for sev, path, msg in out)
+    findings = tuple(Finding(sev, parts, msg, report.source_file) for sev, parts, msg in out)
     return replace(report, findings=findings, fixes=tuple(fixes), suggested_max_model_len=_suggested(report))
 
 
@@ -181,11 +175,12 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
     suggested = _suggested(report)
     if suggested is not None:
         cap = ar.concurrency(arch, elem, avail * GiB, suggested, tp, pp)
-        seqs = max(1, int(cap))
         fixes.append(
-            f"set vllmConfig.maxModelLen: {suggested} (fits; {cap:.2f} requests of that length at once) "
-            f"and vllmConfig.maxNumSeqs: {seqs} or a little more"
+            f"set vllmConfig.maxModelLen: {suggested} (fits; {cap:.2f} requests of that length at once)"
         )
+        seqs = _num_seqs(report, vc)
+        if seqs is not None:
+            fixes.append(seqs)
     if elem == 2 and report.max_model_len and avail > 0:
         fp8 = ar.largest_context(arch, 1, avail * GiB, tp, pp)
         verdict = "fits" if fp8 >= report.max_model_len else f"still short; fits {fp8:,} tokens"
@@ -226,3 +221,21 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
                 f"{longest:,} tokens)"
             )
     return fixes
+
+
+TYPICAL_REQUEST_TOKENS = 4096
+
+
+def _num_seqs(report: ModelReport, vc: dict[str, Any]) -> str | None:
+    """A ``maxNumSeqs`` the cache can actually hold (requests of about 4K tokens), when lower than now."""
+    gpu, tokens = report.gpu, report.capacity_tokens
+    if gpu is None or not tokens:
+        return None
+    current = pos_int(vc.get("maxNumSeqs")) or ar.default_batching(gpu.total_gib, gpu.product)[1]
+    fitting = max(1, tokens // TYPICAL_REQUEST_TOKENS)
+    if fitting >= current:
+        return None
+    return (
+        f"lower vllmConfig.maxNumSeqs from {current} to {fitting}: the {tokens:,}-token cache holds "
+        f"{fitting} requests of {TYPICAL_REQUEST_TOKENS:,} tokens; a smaller batch needs less sampler memory"
+    )

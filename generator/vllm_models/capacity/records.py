@@ -86,12 +86,18 @@ class GpuSpec:
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem with one model, addressed by JSON path into models.yaml (``$[0].vllmConfig...``)."""
+    """One problem with one model, at a path into models.yaml: ``parts`` ``(0, "vllmConfig", "maxModelLen")``
+    is ``path`` ``$[0].vllmConfig.maxModelLen`` (the generator's ``Problem`` takes ``parts`` as is)."""
 
     severity: Severity
-    path: str
+    parts: tuple[str | int, ...]
     message: str
     file: str = "models.yaml"
+
+    @property
+    def path(self) -> str:
+        """The JSON path, ``$[0].vllmConfig.maxModelLen``."""
+        return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.parts)
 
     def __str__(self) -> str:
         return f"{self.file}::{self.path}: {self.message}"
