@@ -52,3 +52,15 @@ def test_ct_lint(helm: str) -> None:
         env=env,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+
+
+def test_chart_metadata() -> None:
+    import yaml
+
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    assert chart["apiVersion"] == "v2" and chart["version"] == "0.1.0"
+    assert chart["kubeVersion"] == ">=1.30.0-0"
+    # appVersion is the engine image the chart pins
+    assert chart["appVersion"] == values["image"]["tag"]
+    assert values["image"]["repository"] == "vllm/vllm-openai"

@@ -24,6 +24,7 @@ spec:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   automountServiceAccountToken: false
+  {{- /* service links would put e.g. VLLM_PORT=tcp://... (from a Service named vllm) into vLLM's own env namespace */}}
   enableServiceLinks: false
   {{- with $ctx.Values.engine.podSecurityContext }}
   securityContext:
