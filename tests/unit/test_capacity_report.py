@@ -142,3 +142,15 @@ def test_quantities(text: object, value: int) -> None:
 def test_bad_quantity() -> None:
     with pytest.raises(QuantityError, match="16Gi"):
         parse_quantity("sixteen")
+
+
+def test_cpu_only_model_is_not_an_unknown_gpu() -> None:
+    (r,) = preflight([{"name": "c", "modelURL": "Qwen/Qwen2.5-1.5B-Instruct", "requestGPU": 0}])
+    assert [(f.severity, f.path) for f in r.findings] == [("info", "$[0].requestGPU")]
+
+
+def test_largest_context_never_exceeds_the_model_limit() -> None:
+    entry = {"name": "g", "modelURL": "google/gemma-3-27b-it", "gpuProduct": "NVIDIA-H100-80GB-HBM3"}
+    (r,) = preflight([entry])
+    assert r.largest_context == 131_072  # memory would hold more: 10 of 62 layers keep every token
+    assert r.capacity_tokens is not None and r.capacity_tokens < r.largest_context

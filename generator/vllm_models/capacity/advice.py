@@ -43,7 +43,11 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
                 "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
             )
         )
-    if report.gpu is None:
+    request_gpu = entry.get("requestGPU")
+    cpu_only = request_gpu == 0 and not isinstance(request_gpu, bool) and report.gpu is None
+    if cpu_only:
+        out.append(("info", (i, "requestGPU"), "requestGPU is 0: no GPU, GPU memory not checked"))
+    elif report.gpu is None:
         out.append(
             (
                 "warning",

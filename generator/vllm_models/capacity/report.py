@@ -141,7 +141,7 @@ def _kv(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any]) -> ModelRep
         kv_available_gib=available,
         kv_source=source,
         capacity_tokens=ar.capacity_tokens(avail_bytes, report.kv_bytes_per_token_per_gpu or 0),
-        largest_context=ar.largest_context(arch, elem, avail_bytes, tp, pp),
+        largest_context=_capped(ar.largest_context(arch, elem, avail_bytes, tp, pp), arch),
         concurrency=ar.concurrency(arch, elem, avail_bytes, max_len, tp, pp) if max_len else None,
         fits=fits,
     )
@@ -172,3 +172,8 @@ def _host_and_pvc(report: ModelReport, entry: dict[str, Any], pf: dict[str, Any]
         pvc_gib=pvc,
         pvc_headroom_gib=None if pvc is None else pvc - report.weights_gib,
     )
+
+
+def _capped(tokens: int, arch: Architecture) -> int:
+    """A context length is never more than the model's own limit (``max_position_embeddings``)."""
+    return min(tokens, arch.max_position_embeddings) if arch.max_position_embeddings else tokens
