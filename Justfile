@@ -1,0 +1,77 @@
+# vllm-models: `just --list` for the project recipes, `just --list vllm` for deploying models.
+# The README's test command is ./hack/test; `just test` runs it, `just test-<tier>` one tier.
+
+set dotenv-load := false
+set shell := ['bash', '-euo', 'pipefail', '-c']
+
+mod vllm 'just/vllm.just'
+
+venv := justfile_directory() / '.venv/bin'
+export PATH := justfile_directory() / '.tools/bin' + ':' + venv + ':' + env('PATH')
+
+[private]
+default:
+    @just --list
+
+# Install the pinned tools and the Python environment (hack/bootstrap)
+setup:
+    ./hack/bootstrap
+
+# Every test tier this machine can run (the README's test command)
+test *args:
+    ./hack/test "$@"
+
+# Unit tier: schema, expansion, CLI, errors
+test-unit *args:
+    {{ venv }}/pytest -m unit "$@"
+
+# Render tier: helm template output, lint, Kubernetes OpenAPI validation
+test-render *args:
+    {{ venv }}/pytest -m render "$@"
+
+# End-to-end tier: the real router against simulated engines
+test-e2e *args:
+    {{ venv }}/pytest -m e2e "$@"
+
+# Cluster tier: a real control plane (local kwok or KUBECONFIG)
+test-cluster *args:
+    {{ venv }}/pytest -m cluster "$@"
+
+# Kind tier: a kind cluster (needs Docker)
+test-kind *args:
+    {{ venv }}/pytest -m kind "$@"
+
+# ruff, mypy, helm lint, ct lint, yamllint
+lint:
+    {{ venv }}/ruff check generator tests hack/generate-docs just
+    {{ venv }}/ruff format --check generator tests just
+    {{ venv }}/mypy
+    helm lint charts/vllm-models
+    if [ -x hack/ct ]; then ./hack/ct lint; else ct lint --config ct.yaml; fi
+    {{ venv }}/yamllint -s charts/vllm-models/ci models.example.yaml tests/fixtures/models/valid
+
+# Regenerate every derived file (hack/generate-*)
+generate:
+    for script in hack/generate-*; do echo "== $script"; "$script"; done
+
+# Fail when a derived file is out of date (hack/generate-* --check)
+verify:
+    for script in hack/generate-*; do echo "== $script --check"; "$script" --check; done
+
+# Start the local control plane with simulated GPU nodes (no Docker needed)
+cluster-up:
+    ./hack/cluster-up
+
+# Stop the local control plane
+cluster-down:
+    ./hack/cluster-down
+
+# Start a kind cluster (needs Docker)
+kind-up:
+    @docker info >/dev/null 2>&1 || { echo "kind-up: no Docker engine here; use 'just cluster-up' (no Docker needed)" >&2; exit 1; }
+    ./hack/kind-up
+
+# Delete the kind cluster
+kind-down:
+    @docker info >/dev/null 2>&1 || { echo "kind-down: no Docker engine here" >&2; exit 1; }
+    ./hack/kind-down

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The logic behind `just vllm::<recipe>` (just/vllm.just keeps each recipe to one line).
+# Usage: just/vllm.sh <command> [args...]. Honours the predecessor's environment variables:
+# VLLM_NAMESPACE, VLLM_RELEASE, VLLM_HELM_TIMEOUT, VLLM_MODELS_FILE, VLLM_HF_TOKEN, VLLM_API_KEY
+# and, through `vllm-models generate`, VLLM_MODEL_IMAGE/TAG, VLLM_STORAGE_CLASS, VLLM_ROUTER_*.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
+NS="${VLLM_NAMESPACE:-vllm}"
+RELEASE="${VLLM_RELEASE:-vllm-models}"
+TIMEOUT="${VLLM_HELM_TIMEOUT:-30m}"
+MODELS="${VLLM_MODELS_FILE:-$ROOT/models.yaml}"
+VALUES="$ROOT/values.generated.yaml"
+CHART="$ROOT/charts/vllm-models"
+# Secrets the chart references by name (docs/architecture.md): the Justfile owns their content.
+HF_SECRET=vllm-hf-token HF_KEY=token
+API_SECRET=vllm-api-key API_KEY=master-key
+INSTANCE="app.kubernetes.io/instance=$RELEASE"
+
+die() { echo "vllm: $*" >&2; exit 1; }
+
+use_cluster() {
+  # $KUBECONFIG (or ~/.kube/config) when its cluster answers, else the local control plane.
+  command -v kubectl >/dev/null || die "kubectl not found: run 'just setup'"
+  if kubectl version --request-timeout=5s >/dev/null 2>&1; then return; fi
+  local local_kc="$ROOT/.tools/cluster/kubeconfig"
+  if [ -f "$local_kc" ]; then
+    export KUBECONFIG="$local_kc"
+    kubectl version --request-timeout=5s >/dev/null 2>&1 && return
+  fi
+  die "no Kubernetes cluster answers (KUBECONFIG=${KUBECONFIG:-~/.kube/config}); start one with 'just cluster-up'"
+}
+
+ensure_models() {
+  if [ ! -f "$MODELS" ]; then
+    cp "$ROOT/models.example.yaml" "$MODELS"
+    echo "vllm: created $MODELS from models.example.yaml" >&2
+  fi
+}
+
+ensure_namespace() {
+  kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+}
+
+secret_exists() { kubectl get secret "$1" -n "$NS" >/dev/null 2>&1; }
+
+# apply_secret NAME KEY: the value comes on stdin, never on a command line or in a log.
+apply_secret() {
+  ensure_namespace
+  kubectl create secret generic "$1" -n "$NS" --from-file="$2=/dev/stdin" --dry-run=client -o yaml \
+    | kubectl apply -f - >/dev/null
+  echo "vllm: Secret $1 (key $2) set in namespace $NS" >&2
+}
+
+read_value() {  # read_value ENV_VAR PROMPT: the env var's value, else a hidden prompt
+  local value="${!1:-}"
+  if [ -z "$value" ]; then
+    [ -t 0 ] || die "set $1 or run interactively"
+    read -r -s -p "$2: " value; echo >&2
+  fi
+  [ -n "$value" ] || die "empty value"
+  printf '%s' "$value"
+}
+
+cmd_set_secret() {  # set-secret NAME KEY ENV_VAR PROMPT
+  use_cluster
+  read_value "$3" "$4" | apply_secret "$1" "$2"
+}
+
+cmd_get_secret() {  # get-secret NAME KEY: prints the value (to the terminal that asked for it)
+  use_cluster
+  secret_exists "$1" || die "Secret $1 not found in namespace $NS"
+  kubectl get secret "$1" -n "$NS" -o "jsonpath={.data.${2//./\\.}}" | base64 -d; echo
+}
+
+cmd_delete_secret() {
+  use_cluster
+  kubectl delete secret "$1" -n "$NS" --ignore-not-found
+}
+
+ensure_api_key() {
+  # The router requires a key (auth on by default): VLLM_API_KEY, else the existing Secret, else a new one.
+  if [ -n "${VLLM_API_KEY:-}" ]; then
+    printf '%s' "$VLLM_API_KEY" | apply_secret "$API_SECRET" "$API_KEY"
+  elif ! secret_exists "$API_SECRET"; then
+    python3 -c 'import secrets; print("sk-" + secrets.token_urlsafe(32), end="")' | apply_secret "$API_SECRET" "$API_KEY"
+    echo "vllm: generated a router API key; read it with 'just vllm::get-api-key'" >&2
+  fi
+}
+
+cmd_upgrade() {
+  ensure_models
+  vllm-models validate -f "$MODELS"
+  use_cluster
+  ensure_namespace
+  [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_SECRET" "$HF_KEY"
+  ensure_api_key
+  local flags=(--api-key-secret "$API_SECRET")
+  if secret_exists "$HF_SECRET"; then flags+=(--hf-token-secret "$HF_SECRET"); fi
+  vllm-models generate -f "$MODELS" -o "$VALUES" "${flags[@]}"
+  echo "vllm: helm upgrade --install $RELEASE (namespace $NS, timeout $TIMEOUT)" >&2
+  helm upgrade --install "$RELEASE" "$CHART" --namespace "$NS" --create-namespace \
+    --values "$VALUES" --wait --timeout "$TIMEOUT"
+}
+
+cmd_uninstall() {
+  local delete_caches="${DELETE_CACHES:-0}"
+  [ "${1:-}" != "--delete-caches" ] || delete_caches=1
+  use_cluster
+  helm uninstall "$RELEASE" --namespace "$NS" --wait --ignore-not-found
+  if [ "$delete_caches" = 1 ]; then
+    kubectl delete pvc -n "$NS" -l "$INSTANCE" --ignore-not-found
+  else
+    echo "vllm: weight caches kept (PVCs below); delete them with 'just vllm::uninstall --delete-caches'" >&2
+    kubectl get pvc -n "$NS" -l "$INSTANCE" 2>/dev/null || true
+  fi
+}
+
+cmd_status() {
+  use_cluster
+  helm status "$RELEASE" -n "$NS" 2>/dev/null | sed -n '1,6p' || echo "release $RELEASE not installed in $NS"
+  { kubectl get pods -n "$NS" -l "$INSTANCE" -o json; kubectl get nodes -o json; } \
+    | python3 "$ROOT/just/status.py"
+  kubectl get pvc -n "$NS" -l "$INSTANCE" 2>/dev/null || true
+}
+
+pick_model() {  # the model named by $1, else one chosen from models.yaml
+  if [ -n "${1:-}" ]; then echo "$1"; return; fi
+  ensure_models
+  local names
+  names=$(vllm-models list-models -f "$MODELS" | awk 'NR>1 {print $1}')
+  [ -n "$names" ] || die "no models in $MODELS"
+  if [ "$(wc -l <<<"$names")" = 1 ] || [ ! -t 0 ]; then head -1 <<<"$names"; return; fi
+  PS3="model: "
+  select name in $names; do [ -n "$name" ] && { echo "$name"; return; }; done
+}
+
+cmd_logs() {
+  local model; model=$(pick_model "${1:-}")
+  use_cluster
+  kubectl logs -n "$NS" -l "$INSTANCE,vllm-models.io/model=$model" --all-containers --prefix --tail=200 -f
+}
+
+router_service() {
+  kubectl get svc -n "$NS" -l "$INSTANCE,app.kubernetes.io/component=router" -o name | head -1
+}
+
+cmd_router_logs() {
+  use_cluster
+  kubectl logs -n "$NS" -l "$INSTANCE,app.kubernetes.io/component=router" --all-containers --prefix --tail=200 -f
+}
+
+cmd_port_forward() {
+  use_cluster
+  local svc port; svc=$(router_service); [ -n "$svc" ] || die "no router Service in $NS (router disabled?)"
+  port=$(kubectl get -n "$NS" "$svc" -o jsonpath='{.spec.ports[0].port}')
+  echo "vllm: router at http://localhost:${VLLM_LOCAL_PORT:-8000}/v1 (Ctrl-C to stop)" >&2
+  kubectl port-forward -n "$NS" "$svc" "${VLLM_LOCAL_PORT:-8000}:$port"
+}
+
+with_router() {  # with_router COMMAND...: runs COMMAND with ROUTER_URL and ROUTER_KEY set, forwarding meanwhile
+  use_cluster
+  local svc port local_port pf
+  svc=$(router_service); [ -n "$svc" ] || die "no router Service in $NS (router disabled?)"
+  port=$(kubectl get -n "$NS" "$svc" -o jsonpath='{.spec.ports[0].port}')
+  local_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  kubectl port-forward -n "$NS" "$svc" "$local_port:$port" >/dev/null 2>&1 &
+  pf=$!
+  trap 'kill "$pf" 2>/dev/null || true' EXIT INT TERM
+  export ROUTER_URL="http://127.0.0.1:$local_port"
+  ROUTER_KEY=$(kubectl get secret "$API_SECRET" -n "$NS" -o "jsonpath={.data.$API_KEY}" 2>/dev/null | base64 -d || true)
+  export ROUTER_KEY
+  "$@"
+}
+
+cmd_list_api_models() { with_router python3 "$ROOT/just/api.py" models; }
+
+cmd_test_completions() {
+  local model; model=$(pick_model "${1:-}")
+  with_router python3 "$ROOT/just/api.py" chat "$model" "${2:-What is the capital of France?}"
+}
+
+command="${1:-}"; shift || true
+case "$command" in
+  upgrade) cmd_upgrade "$@" ;;
+  uninstall) cmd_uninstall "$@" ;;
+  status) cmd_status ;;
+  logs) cmd_logs "$@" ;;
+  router-logs) cmd_router_logs ;;
+  port-forward) cmd_port_forward ;;
+  list-api-models) cmd_list_api_models ;;
+  test-completions) cmd_test_completions "$@" ;;
+  set-hf-token) cmd_set_secret "$HF_SECRET" "$HF_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
+  get-hf-token) cmd_get_secret "$HF_SECRET" "$HF_KEY" ;;
+  delete-hf-token) cmd_delete_secret "$HF_SECRET" ;;
+  set-api-key) cmd_set_secret "$API_SECRET" "$API_KEY" VLLM_API_KEY "Router API key (hidden)" ;;
+  get-api-key) cmd_get_secret "$API_SECRET" "$API_KEY" ;;
+  delete-api-key) cmd_delete_secret "$API_SECRET" ;;
+  ensure-models) ensure_models ;;
+  *) die "unknown command '$command'" ;;
+esac
