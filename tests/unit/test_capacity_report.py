@@ -154,3 +154,16 @@ def test_largest_context_never_exceeds_the_model_limit() -> None:
     (r,) = preflight([entry])
     assert r.largest_context == 131_072  # memory would hold more: 10 of 62 layers keep every token
     assert r.capacity_tokens is not None and r.capacity_tokens < r.largest_context
+
+
+def test_short_by_less_than_the_estimates_uncertainty_is_a_warning() -> None:
+    # Llama 3.2 3B on an L4: 22.03 x 0.9 - 5.98 - 1.01 = 12.84 GiB; 125,000 tokens x 114,688 B = 13.35 GiB
+    entry = {**LLAMA_L4, "vllmConfig": {"maxModelLen": 125_000}}
+    (r,) = preflight([entry])
+    assert r.fits is False and r.kv_needed_gib is not None and r.kv_available_gib is not None
+    assert 0 < r.kv_needed_gib - r.kv_available_gib <= 1.0
+    (finding,) = [f for f in r.findings if f.path == "$[0].vllmConfig.maxModelLen"]
+    assert finding.severity == "warning" and "uncertainty" in finding.message
+    # the same shortfall against the engine's own figure is an error
+    (measured,) = preflight([{**entry, "preflight": {"reportedKVCacheGiB": r.kv_available_gib}}])
+    assert [f.severity for f in measured.findings if f.path == "$[0].vllmConfig.maxModelLen"] == ["error"]

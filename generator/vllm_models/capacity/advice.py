@@ -101,14 +101,21 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
             f"memory for the KV cache ({report.kv_available_gib:.2f} GiB, {report.kv_source})",
         )
     elif report.fits is False:
-        error(
-            (i, "vllmConfig", "maxModelLen"),
+        message = (
             f"maxModelLen {report.max_model_len:,}"
             f"{' (model default)' if report.max_model_len_is_default else ''} "
             f"needs {report.kv_needed_gib or 0:.2f} GiB of KV cache per GPU, more than the "
             f"{report.kv_available_gib:.2f} GiB available ({report.kv_source}); the largest that fits is "
-            f"{report.largest_context or 0:,} tokens",
+            f"{report.largest_context or 0:,} tokens"
         )
+        if _borderline(report):
+            message += (
+                f"; within the estimate's {ar.ESTIMATE_UNCERTAINTY_GIB:g} GiB uncertainty, so it may still "
+                "start: put the engine's 'Available KV cache memory' in preflight.reportedKVCacheGiB"
+            )
+            out.append(("warning", (i, "vllmConfig", "maxModelLen"), message))
+        else:
+            error((i, "vllmConfig", "maxModelLen"), message)
     elif report.fits is True and report.max_model_len_is_default:
         out.append(
             (
@@ -157,6 +164,13 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
             )
     findings = tuple(Finding(sev, parts, msg, report.source_file) for sev, parts, msg in out)
     return replace(report, findings=findings, fixes=tuple(fixes), suggested_max_model_len=_suggested(report))
+
+
+def _borderline(report: ModelReport) -> bool:
+    """Short of memory by less than the estimate's uncertainty (never for an engine-reported figure)."""
+    if report.kv_reported_gib is not None or report.kv_available_gib is None or report.kv_needed_gib is None:
+        return False
+    return report.kv_needed_gib - report.kv_available_gib <= ar.ESTIMATE_UNCERTAINTY_GIB
 
 
 def _ceil_gi(value: float | None) -> str:

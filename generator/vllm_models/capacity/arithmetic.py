@@ -26,8 +26,9 @@ Overhead estimate (what vLLM measures in its profiling run, which we cannot run)
   headroom, together with the CUDA context; the report warns when that headroom is under 1 GiB.
 T and S default to vLLM's V1 defaults for the OpenAI server: 8192 and 1024 on GPUs with at least 70 GiB
 that are not A100s, else 2048 and 256. The 0.75 GiB constant is calibrated on one measured run
-(seed 000, see docs/preflight.md); treat the estimate as good to about +-1 GiB and prefer the engine's
-reported figure (``preflight.reportedKVCacheGiB``) once a model has started once.
+(seed 000, see docs/preflight.md); treat the estimate as good to about +-1 GiB (ESTIMATE_UNCERTAINTY_GIB:
+a model short by less is only a warning) and prefer the engine's reported figure
+(``preflight.reportedKVCacheGiB``) once a model has started once.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ MULTI_GPU_EXTRA_GIB = 0.25
 FALLBACK_ACTIVATION_GIB = 1.5
 ACTIVATION_BYTES = 2
 CUDA_GRAPH_HEADROOM_GIB = 1.0
+# How far the estimate may be off (calibration on one run, see the docstring). A model short of KV memory
+# by less than this is a warning, not an error, unless the engine's own figure is known.
+ESTIMATE_UNCERTAINTY_GIB = 1.0
 
 KV_DTYPE_BYTES = {"fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "fp8_inc": 1}
 
