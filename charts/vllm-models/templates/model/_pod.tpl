@@ -58,29 +58,43 @@ spec:
         - python3
         - -c
         - |
-          # Pre-stage the weights into the cache so the engine can start offline. A warm cache makes
-          # no request to the hub; an interrupted download resumes; a wrong model id or revision exits
-          # non-zero with the hub's own message (also the pod's termination message).
+          # Pre-stage the weights into the cache so the engine can start offline (HF_HUB_OFFLINE=1).
+          # A cache completed before (marker file) makes no request to the hub; an interrupted download
+          # resumes; a wrong model id or revision exits non-zero with the hub's own message, which is
+          # also the pod's termination message.
           import os, sys
-          from huggingface_hub import snapshot_download
+          from huggingface_hub import HfApi, snapshot_download
           repo = os.environ["MODEL_ID"]
           revision = os.environ.get("MODEL_REVISION") or None
+          ref = f"{repo}@{revision or 'default'}"
+          marker_dir = os.path.join(os.environ["HF_HOME"], "vllm-models-staged")
+          marker = os.path.join(marker_dir, ref.replace("/", "--"))
+          if os.path.exists(marker):
+              try:
+                  path = snapshot_download(repo, revision=revision, local_files_only=True)
+                  print(f"{ref} already staged at {path}", flush=True)
+                  sys.exit(0)
+              except Exception as e:
+                  print(f"{ref}: cache incomplete ({type(e).__name__}), downloading again", flush=True)
+          print(f"downloading {ref} into {os.environ['HF_HOME']}", flush=True)
           try:
-              path = snapshot_download(repo, revision=revision, local_files_only=True)
-              print(f"{repo}@{revision or 'default'} already cached at {path}", flush=True)
-              sys.exit(0)
-          except Exception:
-              pass
-          print(f"downloading {repo}@{revision or 'default'} into {os.environ['HF_HOME']}", flush=True)
-          try:
+              # ask the hub first: a wrong id, revision or a gated repo fails here with its message,
+              # and a partial cache is never taken for a complete one while the hub is unreachable
+              HfApi().repo_info(repo, revision=revision)
               path = snapshot_download(repo, revision=revision)
           except Exception as e:
-              msg = f"cannot stage {repo}@{revision or 'default'}: {type(e).__name__}: {e}"
+              msg = f"cannot stage {ref}: {type(e).__name__}: {e}"
               print(msg, file=sys.stderr, flush=True)
-              with open("/dev/termination-log", "w") as f:
-                  f.write(msg[:4000])
+              try:
+                  with open("/dev/termination-log", "w") as f:
+                      f.write(msg[:4000])
+              except OSError:
+                  pass
               sys.exit(1)
-          print(f"staged {repo} at {path}", flush=True)
+          os.makedirs(marker_dir, exist_ok=True)
+          with open(marker, "w") as f:
+              f.write(path + "\n")
+          print(f"staged {ref} at {path}", flush=True)
       env:
         - name: MODEL_ID
           value: {{ $m.modelURL | quote }}

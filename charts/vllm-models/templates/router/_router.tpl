@@ -1,0 +1,162 @@
+{{/*
+Router helpers: the router's settings with their defaults, its master key, and its configuration
+rendered from the models (LiteLLM config.yaml, or vllm-router arguments). Names come from _names.tpl
+(vllm-models.router.fullname, vllm-models.router.masterKeySecretName), labels from _labels.tpl.
+*/}}
+
+{{/*
+vllm-models.router.values: `router` with defaults for every optional block, as JSON. Templates read
+this instead of `.Values.router` so an older values file (or a values file written inline in Argo CD
+with only a few keys) renders the same as one that spells every key.
+*/}}
+{{- define "vllm-models.router.values" -}}
+{{- $defaults := dict
+  "litellm" (dict "image" (dict "repository" "ghcr.io/berriai/litellm" "tag" "v1.80.0-stable" "pullPolicy" "IfNotPresent") "numWorkers" 1 "port" 4000 "logLevel" "ERROR" "settings" dict)
+  "vllmRouter" (dict "image" (dict "repository" "vllm/vllm-router" "tag" "v0.1.17" "pullPolicy" "IfNotPresent") "policy" "round_robin" "discovery" "kubernetes" "port" 8000 "metricsPort" 29000 "extraArgs" list)
+  "podDisruptionBudget" (dict "enabled" false "minAvailable" 1)
+  "autoscaling" (dict "enabled" false "minReplicas" 1 "maxReplicas" 4 "targetCPUUtilizationPercentage" 80)
+  "ingress" (dict "enabled" false "className" "" "annotations" dict "hosts" list "tls" list)
+  "httpRoute" (dict "enabled" false "annotations" dict "parentRefs" list "hostnames" list)
+  "podAnnotations" dict "nodeSelector" dict "tolerations" list "affinity" dict
+-}}
+{{- include "vllm-models.deepMerge" (dict "base" $defaults "over" .Values.router) -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.masterKeyRef: `{"name": <secret>, "key": <key>}` of the LiteLLM master key, as JSON;
+`{}` when auth is off. Fails, naming the values to set, when auth is on and no key is given.
+*/}}
+{{- define "vllm-models.router.masterKeyRef" -}}
+{{- $r := include "vllm-models.router.values" . | fromJson -}}
+{{- $mk := $r.auth.masterKey -}}
+{{- if not $r.auth.enabled -}}
+{{- toJson dict -}}
+{{- else if and $mk.existingSecret $mk.value -}}
+{{- fail "set only one of router.auth.masterKey.existingSecret and router.auth.masterKey.value" -}}
+{{- else if $mk.existingSecret -}}
+{{- toJson (dict "name" $mk.existingSecret "key" $mk.secretKey) -}}
+{{- else if $mk.value -}}
+{{- toJson (dict "name" (include "vllm-models.router.masterKeySecretName" .) "key" $mk.secretKey) -}}
+{{- else -}}
+{{- fail "router.auth.enabled is true but no master key is given: set router.auth.masterKey.existingSecret (a Secret with the key under router.auth.masterKey.secretKey) or router.auth.masterKey.value, or set router.auth.enabled=false" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.engineKeyEnv: environment variable that carries a model's engine API key into the
+router, `VLLM_API_KEY_<MODEL NAME>` (a DNS label: upper case, `-` as `_`). Call with the model.
+*/}}
+{{- define "vllm-models.router.engineKeyEnv" -}}
+{{- printf "VLLM_API_KEY_%s" (.name | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model, addressed by
+its Service DNS name (vllm-models.model.baseURL), prices when given, the master key from the env.
+*/}}
+{{- define "vllm-models.router.litellmConfig" -}}
+{{- $ctx := . -}}
+{{- $r := include "vllm-models.router.values" . | fromJson -}}
+{{- $models := (include "vllm-models.models" . | fromJson).models -}}
+model_list:
+{{- range $m := $models }}
+  - model_name: {{ $m.name | quote }}
+    litellm_params:
+      model: {{ printf "hosted_vllm/%s" $m.derived.servedModelName | quote }}
+      api_base: {{ include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | quote }}
+      {{- if $m.derived.apiKeySecret }}
+      api_key: {{ printf "os.environ/%s" (include "vllm-models.router.engineKeyEnv" $m) | quote }}
+      {{- end }}
+      {{- with $m.pricing }}
+      {{- if hasKey . "inputCostPerToken" }}
+      input_cost_per_token: {{ include "vllm-models.decimal" .inputCostPerToken }}
+      {{- end }}
+      {{- if hasKey . "outputCostPerToken" }}
+      output_cost_per_token: {{ include "vllm-models.decimal" .outputCostPerToken }}
+      {{- end }}
+      {{- end }}
+{{- end }}
+litellm_settings:
+  callbacks:
+    - prometheus
+  {{- with $r.litellm.settings }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+general_settings:
+  {{- if $r.auth.enabled }}
+  master_key: os.environ/LITELLM_MASTER_KEY
+  {{- end }}
+  disable_spend_logs: true
+{{- end -}}
+
+{{/*
+vllm-models.router.uvicornLogConfig: uvicorn logging for LiteLLM without a per-request access log.
+*/}}
+{{- define "vllm-models.router.uvicornLogConfig" -}}
+{{- $handler := dict "class" "logging.StreamHandler" "formatter" "default" "stream" "ext://sys.stderr" -}}
+{{- $formatter := dict "format" "%(asctime)s %(levelname)s %(name)s: %(message)s" -}}
+{{- $loggers := dict "uvicorn" (dict "handlers" (list "default") "level" "INFO" "propagate" false) "uvicorn.error" (dict "level" "INFO") "uvicorn.access" (dict "handlers" (list "default") "level" "WARNING" "propagate" false) -}}
+{{- toPrettyJson (dict "version" 1 "disable_existing_loggers" false "formatters" (dict "default" $formatter) "handlers" (dict "default" $handler) "loggers" $loggers) -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
+- discovery `kubernetes` (default): `--enable-igw` (multi-model mode: a worker's model is read from its
+  /v1/models) plus pod discovery by the engine selector labels in the release namespace, on the engine
+  port. vllm-router 0.1.17 ignores `--worker-urls` in IGW mode, so this is the only multi-model form.
+- discovery `static`: `--worker-urls` with every model's Service URL, single-model mode; one model only.
+*/}}
+{{- define "vllm-models.router.vllmRouterArgs" -}}
+{{- $ctx := . -}}
+{{- $r := include "vllm-models.router.values" . | fromJson -}}
+{{- $vr := $r.vllmRouter -}}
+{{- $models := (include "vllm-models.models" . | fromJson).models -}}
+{{- $args := list "--host" "0.0.0.0" "--port" (toString (int $vr.port)) "--policy" $vr.policy -}}
+{{- if eq $vr.discovery "kubernetes" -}}
+{{- $args = concat $args (list "--enable-igw" "--service-discovery" "--selector") -}}
+{{- $sel := include "vllm-models.selectorLabels" (dict "context" $ctx "component" "engine") | fromYaml -}}
+{{- range $k := keys $sel | sortAlpha -}}
+{{- $args = append $args (printf "%s=%s" $k (get $sel $k)) -}}
+{{- end -}}
+{{- $args = concat $args (list "--service-discovery-port" (toString (int $ctx.Values.engine.port)) "--service-discovery-namespace" $ctx.Release.Namespace) -}}
+{{- else if eq $vr.discovery "static" -}}
+{{- if gt (len $models) 1 -}}
+{{- fail (printf "router.vllmRouter.discovery=static serves one model, but %d are listed: vllm-router 0.1.17 routes by model only in IGW mode, which ignores --worker-urls; use router.vllmRouter.discovery=kubernetes" (len $models)) -}}
+{{- end -}}
+{{- $args = append $args "--worker-urls" -}}
+{{- range $m := $models -}}
+{{- $args = append $args (include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | trimSuffix "/v1") -}}
+{{- end -}}
+{{- else -}}
+{{- fail (printf "router.vllmRouter.discovery must be kubernetes or static, not %q" $vr.discovery) -}}
+{{- end -}}
+{{- $keys := dict -}}
+{{- range $m := $models }}{{ with $m.derived.apiKeySecret }}{{ $_ := set $keys (printf "%s/%s" .name .key) true }}{{ end }}{{ end -}}
+{{- if gt (len $keys) 1 -}}
+{{- fail "router.engine=vllm-router sends one API key to every engine (--api-key), but the models use different apiKeySecret references; use one engineApiKey for all models" -}}
+{{- end -}}
+{{- if $keys -}}
+{{- $args = append $args "--api-key=$(VLLM_API_KEY)" -}}
+{{- end -}}
+{{- $args = concat $args (list "--prometheus-host" "0.0.0.0" "--prometheus-port" (toString (int $vr.metricsPort))) -}}
+{{- range $vr.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
+{{- toJson $args -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.checksum: sha256 of everything that shapes the router pods (config, arguments,
+settings), for the pod template annotation: a config change restarts the router.
+*/}}
+{{- define "vllm-models.router.checksum" -}}
+{{- $r := include "vllm-models.router.values" . | fromJson -}}
+{{- $config := "" -}}
+{{- if eq $r.engine "litellm" -}}
+{{- $config = printf "%s\n%s" (include "vllm-models.router.litellmConfig" .) (include "vllm-models.router.uvicornLogConfig" .) -}}
+{{- else -}}
+{{- $config = include "vllm-models.router.vllmRouterArgs" . -}}
+{{- end -}}
+{{- $mk := "" -}}
+{{- if $r.auth.enabled }}{{ $mk = $r.auth.masterKey.value | default "" | sha256sum }}{{ end -}}
+{{- $ek := .Values.engineApiKey.value | default "" | sha256sum -}}
+{{- toJson (dict "config" $config "masterKeyValue" $mk "engineApiKeyValue" $ek "engine" $r.engine) | sha256sum -}}
+{{- end -}}
