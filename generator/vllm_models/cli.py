@@ -20,7 +20,7 @@ from .listing import table
 from .loader import read_text
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
-from .validate import validate_file
+from .validate import capacity_warnings, validate_file
 from .values import API_KEY_SECRET, HF_TOKEN_SECRET, ChartOptions, chart_values, render_values
 
 EXAMPLE_NAME = "models.example.yaml"
@@ -64,6 +64,27 @@ file_option = click.option(
 )
 
 
+preflight_option = click.option(
+    "--preflight/--no-preflight",
+    default=True,
+    envvar="VLLM_PREFLIGHT",
+    show_envvar=True,
+    help="Check that each model fits its GPUs, host RAM and cache (docs/preflight.md).",
+)
+
+
+def _validated(models_file: Path, preflight: bool) -> list[dict[str, Any]]:
+    """The valid models of a file (capacity warnings to stderr), or exit 1 with every problem."""
+    try:
+        models = validate_file(models_file, _display(models_file))
+        warnings = capacity_warnings(models, _display(models_file)) if preflight else []
+    except VllmModelsError as e:
+        _fail(e)
+    for line in warnings:
+        click.echo(line, err=True)
+    return models
+
+
 def _fail(error: VllmModelsError) -> NoReturn:
     if isinstance(error, InvalidInput):
         for line in error.lines():
@@ -84,12 +105,10 @@ def cli() -> None:
 
 @cli.command()
 @file_option
-def validate(models_file: Path) -> None:
-    """Check models.yaml: every schema and cross-field problem at once."""
-    try:
-        models = validate_file(models_file, _display(models_file))
-    except VllmModelsError as e:
-        _fail(e)
+@preflight_option
+def validate(models_file: Path, preflight: bool) -> None:
+    """Check models.yaml: every schema, cross-field and capacity problem at once."""
+    models = _validated(models_file, preflight)
     click.echo(f"{_display(models_file)}: {len(models)} model(s), valid")
 
 
@@ -167,13 +186,11 @@ def validate(models_file: Path) -> None:
     show_envvar=True,
     help="Router memory limit.",
 )
-def generate(models_file: Path, output: Path | None, **chart: Any) -> None:
+@preflight_option
+def generate(models_file: Path, output: Path | None, preflight: bool, **chart: Any) -> None:
     """Validate, apply defaults, and print (or write) the chart values."""
     options = ChartOptions(**chart)
-    try:
-        models = validate_file(models_file, _display(models_file))
-    except VllmModelsError as e:
-        _fail(e)
+    models = _validated(models_file, preflight)
     text = render_values(chart_values(models, options), models_file.name)
     if output is None:
         click.echo(text, nl=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import cross_field_problems
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, format_path
 from .loader import EXAMPLE_ENTRY, parse_yaml, read_text
 from .schema_errors import schema_problems
 
@@ -40,3 +40,21 @@ def validate_file(path: Path, display: str | None = None) -> list[dict[str, Any]
     """Read, parse and validate a models file; the valid list of models, or InvalidInput."""
     name = display if display is not None else str(path)
     return validate_text(read_text(path, name), name)
+
+
+def capacity_warnings(models: list[dict[str, Any]], display: str) -> list[str]:
+    """Run the capacity preflight (``capacity.check``): its errors raise InvalidInput (a model that
+    cannot start, unless ``preflight.allowUnfit``); its warnings come back as ``FILE::$.path: warning: ...``
+    lines. A failure inside the preflight itself never blocks a deploy: it becomes a warning."""
+    try:
+        from .capacity import check as capacity_check
+
+        found = capacity_check(models, source_file=display)
+    except Exception as e:  # the preflight is advice; its own bug must not stop a deploy
+        return [f"{display}::$: warning: capacity preflight skipped ({type(e).__name__}: {e})"]
+    errors = [Problem(tuple(f.parts), f.message) for f in found if f.severity == "error"]
+    if errors:
+        raise InvalidInput(display, errors)
+    return [
+        f"{display}::{format_path(f.parts)}: warning: {f.message}" for f in found if f.severity == "warning"
+    ]

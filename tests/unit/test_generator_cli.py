@@ -338,3 +338,26 @@ def test_console_script_runs_as_a_subprocess(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith(f"{bad}::$: expected a list of models, got a mapping")
     assert "Traceback" not in result.stderr
+
+
+def test_capacity_preflight_errors_and_escape_hatches(tmp_path: Path) -> None:
+    source = (FIXTURES / "valid" / "seed000-llama-70b-hopper.yaml").read_text()
+    estimated = source.replace("  preflight:\n    reportedKVCacheGiB: 5.11\n", "")
+    path = tmp_path / "models.yaml"
+    path.write_text(estimated)
+    out = tmp_path / "values.yaml"
+    for command in ("validate", "generate"):
+        result = (
+            run(command, "-f", str(path), "-o", str(out))
+            if command == "generate"
+            else run(command, "-f", str(path))
+        )
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"{path}::$[0].vllmConfig.maxModelLen: ")
+    assert not out.exists()
+    assert run("validate", "-f", str(path), "--no-preflight").exit_code == 0
+    assert run("validate", "-f", str(path), env={"VLLM_PREFLIGHT": "false"}).exit_code == 0
+    path.write_text(estimated + "  preflight:\n    allowUnfit: true\n")
+    result = run("validate", "-f", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"{path}::$[0].vllmConfig.maxModelLen: warning: " in result.stderr
