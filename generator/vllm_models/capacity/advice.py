@@ -18,85 +18,90 @@ PVC_MARGIN = 0.10  # keep 10% of the weights free on the cache volume (partial d
 TP_CHOICES = (2, 4, 8)
 
 
+class _Findings:
+    """Collects one model's findings; errors become warnings under ``preflight.allowUnfit``."""
+
+    def __init__(self, report: ModelReport, allow_unfit: bool) -> None:
+        self.index, self.file, self.allow_unfit = report.index, report.source_file, allow_unfit
+        self.items: list[Finding] = []
+
+    def add(self, severity: Severity, path: tuple[str, ...], message: str) -> None:
+        if severity == "error" and self.allow_unfit:
+            severity, message = "warning", message + " (allowed by preflight.allowUnfit)"
+        self.items.append(Finding(severity, (self.index, *path), message, self.file))
+
+
 def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
     """The report with findings and fixes filled in."""
     vc, pf = as_dict(entry.get("vllmConfig")), as_dict(entry.get("preflight"))
-    allow = pf.get("allowUnfit") is True
-    i = report.index
-    out: list[tuple[Severity, tuple[str | int, ...], str]] = []
+    out = _Findings(report, pf.get("allowUnfit") is True)
+    _inputs(report, entry, out)
+    _kv_cache(report, out)
     fixes: list[str] = []
+    if report.fits is False or (report.kv_available_gib is not None and report.kv_available_gib <= 0):
+        fixes = _fixes(report, vc, pf, kv_element(report, vc))
+    fixes += _host_ram(report, out) + _weight_cache(report, out)
+    return replace(
+        report, findings=tuple(out.items), fixes=tuple(fixes), suggested_max_model_len=_suggested(report)
+    )
+
+
+def _inputs(report: ModelReport, entry: dict[str, Any], out: _Findings) -> None:
+    """Unknown model or GPU, an estimated GPU, settings vLLM itself would refuse."""
     arch = report.architecture
-
-    def error(path: tuple[str | int, ...], message: str) -> None:
-        if allow:
-            out.append(("warning", path, message + " (allowed by preflight.allowUnfit)"))
-        else:
-            out.append(("error", path, message))
-
     if arch.missing():
-        out.append(
-            (
-                "warning",
-                (i, "modelURL"),
-                f"unknown model {report.model_url!r}: no {', '.join(arch.missing())} in models.yaml, the "
-                "local Hugging Face cache or the bundled catalog; KV cache not checked. Add "
-                "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
-            )
+        out.add(
+            "warning",
+            ("modelURL",),
+            f"unknown model {report.model_url!r}: no {', '.join(arch.missing())} in models.yaml, the "
+            "local Hugging Face cache or the bundled catalog; KV cache not checked. Add "
+            "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
         )
-    request_gpu = entry.get("requestGPU")
-    cpu_only = request_gpu == 0 and not isinstance(request_gpu, bool) and report.gpu is None
-    if cpu_only:
-        out.append(("info", (i, "requestGPU"), "requestGPU is 0: no GPU, GPU memory not checked"))
+    request_gpu, product = entry.get("requestGPU"), gpu_product(entry)
+    if report.gpu is None and request_gpu == 0 and not isinstance(request_gpu, bool):
+        out.add("info", ("requestGPU",), "requestGPU is 0: no GPU, GPU memory not checked")
+    elif report.gpu is None and product is None:
+        out.add(
+            "warning",
+            ("gpuProduct",),
+            "unknown GPU: set gpuProduct to a nvidia.com/gpu.product value from the bundled table "
+            "(e.g. NVIDIA-H100-80GB-HBM3) or preflight.gpuMemoryGiB; GPU memory not checked",
+        )
     elif report.gpu is None:
-        out.append(
-            (
-                "warning",
-                (i, "gpuProduct"),
-                "unknown GPU: set gpuProduct to a nvidia.com/gpu.product value from the bundled table "
-                "(e.g. NVIDIA-H100-80GB-HBM3) or preflight.gpuMemoryGiB; GPU memory not checked"
-                if gpu_product(entry) is None
-                else f"unknown GPU product {gpu_product(entry)!r}: not in the bundled table; set "
-                "preflight.gpuMemoryGiB; GPU memory not checked",
-            )
+        out.add(
+            "warning",
+            ("gpuProduct",),
+            f"unknown GPU product {product!r}: not in the bundled table; set preflight.gpuMemoryGiB; "
+            "GPU memory not checked",
         )
     elif report.gpu.estimated:
-        out.append(
-            ("info", (i, "gpuProduct"), f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
-        )
+        out.add("info", ("gpuProduct",), f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
     # requestGPU against tensorParallelSize x pipelineParallelSize is the generator's cross-field check.
-    max_pos = arch.max_position_embeddings
-    if (
-        not report.max_model_len_is_default
-        and max_pos
-        and report.max_model_len
-        and report.max_model_len > max_pos
-    ):
-        out.append(
-            (
-                "warning",
-                (i, "vllmConfig", "maxModelLen"),
-                f"maxModelLen {report.max_model_len:,} exceeds the model's max_position_embeddings "
-                f"{max_pos:,}; vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
-            )
+    max_pos, max_len = arch.max_position_embeddings, report.max_model_len
+    if not report.max_model_len_is_default and max_pos and max_len and max_len > max_pos:
+        out.add(
+            "warning",
+            ("vllmConfig", "maxModelLen"),
+            f"maxModelLen {max_len:,} exceeds the model's max_position_embeddings {max_pos:,}; "
+            "vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
         )
-
-    if (
-        report.gpu is not None
-        and (1 - report.gpu_memory_utilization) * report.gpu.total_gib < ar.CUDA_GRAPH_HEADROOM_GIB
-    ):
-        out.append(
-            (
+    if report.gpu is not None:
+        headroom = (1 - report.gpu_memory_utilization) * report.gpu.total_gib
+        if headroom < ar.CUDA_GRAPH_HEADROOM_GIB:
+            out.add(
                 "warning",
-                (i, "vllmConfig", "gpuMemoryUtilization"),
-                f"only {(1 - report.gpu_memory_utilization) * report.gpu.total_gib:.2f} GiB per GPU left "
-                "outside "
-                "gpuMemoryUtilization for the CUDA context and CUDA graphs; expect out-of-memory at start",
+                ("vllmConfig", "gpuMemoryUtilization"),
+                f"only {headroom:.2f} GiB per GPU left outside gpuMemoryUtilization for the CUDA context "
+                "and CUDA graphs; expect out-of-memory at start",
             )
-        )
 
+
+def _kv_cache(report: ModelReport, out: _Findings) -> None:
+    """Does one request of maxModelLen tokens fit the KV memory left after weights and overhead?"""
     if report.kv_available_gib is not None and report.kv_available_gib <= 0:
-        error(
-            (i, "vllmConfig", "tensorParallelSize"),
+        out.add(
+            "error",
+            ("vllmConfig", "tensorParallelSize"),
             f"weights ({report.weights_per_gpu_gib or 0:.2f} GiB per GPU) and runtime overhead leave no "
             f"memory for the KV cache ({report.kv_available_gib:.2f} GiB, {report.kv_source})",
         )
@@ -113,57 +118,57 @@ def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
                 f"; within the estimate's {ar.ESTIMATE_UNCERTAINTY_GIB:g} GiB uncertainty, so it may still "
                 "start: put the engine's 'Available KV cache memory' in preflight.reportedKVCacheGiB"
             )
-            out.append(("warning", (i, "vllmConfig", "maxModelLen"), message))
+            out.add("warning", ("vllmConfig", "maxModelLen"), message)
         else:
-            error((i, "vllmConfig", "maxModelLen"), message)
+            out.add("error", ("vllmConfig", "maxModelLen"), message)
     elif report.fits is True and report.max_model_len_is_default:
-        out.append(
-            (
-                "info",
-                (i, "vllmConfig", "maxModelLen"),
-                f"maxModelLen not set: vLLM uses the model's {report.max_model_len:,}; set it explicitly",
-            )
+        out.add(
+            "info",
+            ("vllmConfig", "maxModelLen"),
+            f"maxModelLen not set: vLLM uses the model's {report.max_model_len:,}; set it explicitly",
         )
-    if report.fits is False or (report.kv_available_gib is not None and report.kv_available_gib <= 0):
-        fixes = _fixes(report, vc, pf, kv_element(report, vc))
 
-    if report.host_headroom_gib is not None and report.host_headroom_gib < 0:
-        msg = (
-            f"weights are staged through host RAM: about {report.host_need_gib or 0:.1f} GiB needed "
-            f"({report.weights_gib or 0:.1f} GiB weights + engine processes), {report.host_limit_source} "
-            f"allows {report.host_limit_gib or 0:.1f} GiB"
+
+def _host_ram(report: ModelReport, out: _Findings) -> list[str]:
+    """Weights staged through host RAM against the pod's limit (else request) and the node."""
+    if report.host_headroom_gib is None or report.host_headroom_gib >= 0:
+        return []
+    message = (
+        f"weights are staged through host RAM: about {report.host_need_gib or 0:.1f} GiB needed "
+        f"({report.weights_gib or 0:.1f} GiB weights + engine processes), {report.host_limit_source} "
+        f"allows {report.host_limit_gib or 0:.1f} GiB"
+    )
+    key = report.host_limit_source
+    if key == "requestMemory":
+        out.add("warning", ("requestMemory",), message + "; without limitMemory the node must have it free")
+    else:
+        out.add("error", tuple(key.split(".")), message + "; the pod would be OOM-killed while loading")
+    return [
+        f"set requestMemory/limitMemory to at least {_ceil_gi(report.host_need_gib)} (and a node "
+        "with that much RAM)"
+    ]
+
+
+def _weight_cache(report: ModelReport, out: _Findings) -> list[str]:
+    """Weights against the weight-cache volume (pvcStorage)."""
+    if report.pvc_headroom_gib is None or report.weights_gib is None:
+        return []
+    if report.pvc_headroom_gib < 0:
+        out.add(
+            "error",
+            ("pvcStorage",),
+            f"weights ({report.weights_gib:.1f} GiB) do not fit the weight cache "
+            f"({report.pvc_gib or 0:.1f} GiB)",
         )
-        key = report.host_limit_source
-        if key == "requestMemory":
-            out.append(
-                ("warning", (i, "requestMemory"), msg + "; without limitMemory the node must have it free")
-            )
-        else:
-            error((i, *key.split(".")), msg + "; the pod would be OOM-killed while loading")
-        fixes.append(
-            f"set requestMemory/limitMemory to at least {_ceil_gi(report.host_need_gib)} (and a node "
-            "with that much RAM)"
+        return [f"set pvcStorage to at least {_ceil_gi(report.weights_gib * (1 + PVC_MARGIN))}"]
+    if report.pvc_headroom_gib < report.weights_gib * PVC_MARGIN:
+        out.add(
+            "warning",
+            ("pvcStorage",),
+            f"only {report.pvc_headroom_gib:.1f} GiB left on the weight cache after {report.weights_gib:.1f} "
+            "GiB of weights (repos often carry extra files)",
         )
-    if report.pvc_headroom_gib is not None and report.weights_gib is not None:
-        if report.pvc_headroom_gib < 0:
-            error(
-                (i, "pvcStorage"),
-                f"weights ({report.weights_gib:.1f} GiB) do not fit the weight cache "
-                f"({report.pvc_gib or 0:.1f} GiB)",
-            )
-            fixes.append(f"set pvcStorage to at least {_ceil_gi(report.weights_gib * (1 + PVC_MARGIN))}")
-        elif report.pvc_headroom_gib < report.weights_gib * PVC_MARGIN:
-            out.append(
-                (
-                    "warning",
-                    (i, "pvcStorage"),
-                    f"only {report.pvc_headroom_gib:.1f} GiB left on the "
-                    f"weight cache after {report.weights_gib:.1f} GiB of weights "
-                    "(repos often carry extra files)",
-                )
-            )
-    findings = tuple(Finding(sev, parts, msg, report.source_file) for sev, parts, msg in out)
-    return replace(report, findings=findings, fixes=tuple(fixes), suggested_max_model_len=_suggested(report))
+    return []
 
 
 def _borderline(report: ModelReport) -> bool:
@@ -234,6 +239,7 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
         est, _ = estimate_available(report, vc, pf, tp, 0.95)
         if est is not None and est > 0 and report.max_model_len:
             longest = ar.largest_context(arch, elem, est * GiB, tp, pp)
+            longest = min(longest, arch.max_position_embeddings or longest)
             fixes.append(
                 f"raise vllmConfig.gpuMemoryUtilization to 0.95 (about {est:.2f} GiB KV cache, "
                 f"{longest:,} tokens)"
