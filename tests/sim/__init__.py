@@ -1,0 +1,1 @@
+"""Simulated inference engines for the e2e tier (see engine.py)."""
