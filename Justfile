@@ -46,9 +46,9 @@ lint:
     {{ venv }}/ruff check generator tests hack/generate-docs just
     {{ venv }}/ruff format --check generator tests just
     {{ venv }}/mypy
-    helm lint charts/vllm-models
-    if [ -x hack/ct ]; then ./hack/ct lint; else ct lint --config ct.yaml; fi
-    {{ venv }}/yamllint -s charts/vllm-models/ci models.example.yaml tests/fixtures/models/valid
+    helm lint --strict charts/vllm-models
+    ct lint --config ct.yaml --all
+    {{ venv }}/yamllint -c hack/ct/lintconf.yaml models.example.yaml tests/fixtures/models/valid charts/vllm-models/ci
 
 # Regenerate every derived file (hack/generate-*)
 generate:
