@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -64,3 +65,28 @@ def test_chart_metadata() -> None:
     # appVersion is the engine image the chart pins
     assert chart["appVersion"] == values["image"]["tag"]
     assert values["image"]["repository"] == "vllm/vllm-openai"
+
+
+def test_object_names_come_from_the_names_helper() -> None:
+    """STYLE.md: every object name is an `include` of a define in templates/_names.tpl, never inline."""
+    names_tpl = (CHART / "templates" / "_names.tpl").read_text(encoding="utf-8")
+    offenders = []
+    for path in sorted((CHART / "templates").rglob("*.yaml")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines[:-1]):
+            if line.strip() != "metadata:":
+                continue
+            indent = len(line) - len(line.lstrip())
+            nxt = lines[i + 1]
+            if nxt.strip().startswith("name:") and len(nxt) - len(nxt.lstrip()) == indent + 2:
+                value = nxt.split("name:", 1)[1]
+                var = re.fullmatch(r"\s*\{\{-?\s*(\$\w+)\s*-?\}\}\s*", value)
+                if var:  # `name: {{ $name }}` after `$name := include "..."` in the same file
+                    assigned = re.search(
+                        re.escape(var.group(1)) + r'\s*:?=\s*include\s+"([^"]+)"', "\n".join(lines)
+                    )
+                    value = f'include "{assigned.group(1)}"' if assigned else value
+                define = value.split('include "', 1)[1].split('"', 1)[0] if 'include "' in value else ""
+                if not define or f'define "{define}"' not in names_tpl:
+                    offenders.append(f"{path.relative_to(CHART)}:{i + 2}: {nxt.strip()}")
+    assert not offenders, "names built outside templates/_names.tpl:\n" + "\n".join(offenders)
