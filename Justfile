@@ -56,7 +56,7 @@ generate:
 
 # Fail when a derived file is out of date (hack/generate-* --check)
 verify:
-    for script in hack/generate-*; do echo "== $script --check"; "$script" --check; done
+    failed=0; for script in hack/generate-*; do echo "== $script --check"; "$script" --check || failed=1; done; exit $failed
 
 # Start the local control plane with simulated GPU nodes (no Docker needed)
 cluster-up:
