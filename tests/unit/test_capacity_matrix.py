@@ -15,6 +15,13 @@ from vllm_models.capacity import preflight
 
 pytestmark = pytest.mark.unit
 
+
+@pytest.fixture(autouse=True)
+def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: a Hugging Face cache on the test machine must not change the figures."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
+
+
 GIB = 1024**3
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent.parent / "fixtures" / "capacity" / "matrix.yaml").read_text()

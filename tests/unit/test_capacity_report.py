@@ -8,6 +8,13 @@ from vllm_models.capacity.units import QuantityError, parse_quantity
 
 pytestmark = pytest.mark.unit
 
+
+@pytest.fixture(autouse=True)
+def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: a Hugging Face cache on the test machine must not change the figures."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
+
+
 LLAMA_L4 = {"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct", "gpuProduct": "NVIDIA-L4"}
 
 

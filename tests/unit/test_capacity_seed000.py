@@ -13,6 +13,13 @@ from vllm_models.capacity import check, preflight, render_table
 
 pytestmark = pytest.mark.unit
 
+
+@pytest.fixture(autouse=True)
+def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: a Hugging Face cache on the test machine must not change the figures."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
+
+
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "capacity" / "seed000-models.yaml"
 GIB = 1024**3
 

@@ -14,6 +14,13 @@ from vllm_models.capacity.hfconfig import architecture_from_config, safetensors_
 
 pytestmark = pytest.mark.unit
 
+
+@pytest.fixture(autouse=True)
+def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: a Hugging Face cache on the test machine must not change the figures."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
+
+
 GIB = 1024**3
 TINY_CONFIG = {
     "architectures": ["LlamaForCausalLM"],
