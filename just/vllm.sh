@@ -65,7 +65,9 @@ read_value() {  # read_value ENV_VAR PROMPT: the env var's value, else a hidden 
 
 cmd_set_secret() {  # set-secret NAME KEY ENV_VAR PROMPT
   use_cluster
-  read_value "$3" "$4" | apply_secret "$1" "$2"
+  local value
+  value=$(read_value "$3" "$4")  # fails before anything is applied
+  printf '%s' "$value" | apply_secret "$1" "$2"
 }
 
 cmd_get_secret() {  # get-secret NAME KEY: prints the value (to the terminal that asked for it)
@@ -91,7 +93,7 @@ ensure_api_key() {
 
 cmd_upgrade() {
   ensure_models
-  vllm-models validate -f "$MODELS"
+  vllm-models validate --no-preflight -f "$MODELS"  # fast: schema and cross-field checks, before any cluster
   use_cluster
   ensure_namespace
   [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_SECRET" "$HF_KEY"
@@ -100,8 +102,12 @@ cmd_upgrade() {
   if secret_exists "$HF_SECRET"; then flags+=(--hf-token-secret "$HF_SECRET"); fi
   vllm-models generate -f "$MODELS" -o "$VALUES" "${flags[@]}"
   echo "vllm: helm upgrade --install $RELEASE (namespace $NS, timeout $TIMEOUT)" >&2
-  helm upgrade --install "$RELEASE" "$CHART" --namespace "$NS" --create-namespace \
-    --values "$VALUES" --wait --timeout "$TIMEOUT"
+  if ! helm upgrade --install "$RELEASE" "$CHART" --namespace "$NS" --create-namespace \
+    --values "$VALUES" --wait --timeout "$TIMEOUT"; then
+    echo "vllm: the release did not become ready within $TIMEOUT; where it stands:" >&2
+    cmd_status >&2 || true
+    exit 1
+  fi
 }
 
 cmd_uninstall() {
@@ -161,13 +167,13 @@ cmd_port_forward() {
 
 with_router() {  # with_router COMMAND...: runs COMMAND with ROUTER_URL and ROUTER_KEY set, forwarding meanwhile
   use_cluster
-  local svc port local_port pf
+  local svc port local_port
   svc=$(router_service); [ -n "$svc" ] || die "no router Service in $NS (router disabled?)"
   port=$(kubectl get -n "$NS" "$svc" -o jsonpath='{.spec.ports[0].port}')
   local_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   kubectl port-forward -n "$NS" "$svc" "$local_port:$port" >/dev/null 2>&1 &
-  pf=$!
-  trap 'kill "$pf" 2>/dev/null || true' EXIT INT TERM
+  PORT_FORWARD_PID=$!
+  trap 'kill "$PORT_FORWARD_PID" 2>/dev/null || true' EXIT INT TERM
   export ROUTER_URL="http://127.0.0.1:$local_port"
   ROUTER_KEY=$(kubectl get secret "$API_SECRET" -n "$NS" -o "jsonpath={.data.$API_KEY}" 2>/dev/null | base64 -d || true)
   export ROUTER_KEY
