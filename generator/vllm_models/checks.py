@@ -189,8 +189,8 @@ def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Pr
         problems.append(
             Problem(
                 (index, "cacheMode"),
-                f"{count} replicas cannot share one {access} volume (Multi-Attach error when they land on "
-                "different nodes); use cacheMode: per-replica or pvcAccessMode: ReadWriteMany",
+                f"{count} replicas cannot share one {access} volume ({_why(access)}); "
+                "use cacheMode: per-replica or pvcAccessMode: ReadWriteMany",
             )
         )
     if access == "ReadWriteOncePod" and mode == SHARED and entry.get("strategy") == "RollingUpdate":
@@ -202,6 +202,12 @@ def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Pr
             )
         )
     return problems
+
+
+def _why(access: str) -> str:
+    if access == "ReadWriteOncePod":
+        return "only one pod may mount it"
+    return "Multi-Attach error when they land on different nodes"
 
 
 def _engine(index: int, entry: dict[str, Any]) -> list[Problem]:

@@ -41,9 +41,12 @@ mode, e.g. `50Gi \u00d72 (per replica)`.
 `tensorParallelSize` \u00d7 `pipelineParallelSize`; `limitMemory`/`limitCPU` below the request (default
 requests count); `shmSize` not below `limitMemory`; an `existingClaim` mounted by several replicas or
 models without ReadWriteMany; `cacheMode: shared` for several replicas of a ReadWriteOnce cache;
-`ReadWriteOncePod` with `strategy: RollingUpdate`; `gpuProduct` without GPUs; `extraArgs` that repeat a
+`ReadWriteOncePod` with `strategy: RollingUpdate`; `storageClass`/`pvcStorage`/`cacheMode: per-replica`
+beside an `existingClaim`; `gpuProduct` without GPUs; `extraArgs` that repeat a
 flag a field sets (`--max-model-len` ...); duplicate `extraEnv` names; the reserved name `router`;
-duplicate YAML keys. Every problem is printed as `FILE::$.path: message`.
+duplicate YAML keys. Then the capacity preflight (docs/preflight.md): a model that cannot start is an
+error unless `preflight.allowUnfit: true`; `--no-preflight` skips it. Every problem is printed as
+`FILE::$.path: message`, warnings as `FILE::$.path: warning: message`.
 """
 
 

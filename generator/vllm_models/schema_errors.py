@@ -73,6 +73,8 @@ def _type_message(error: ValidationError, path: tuple[PathPart, ...]) -> str:
     if len(path) == 1 and "object" in names:
         return f"expected a model ({_MODEL_EXAMPLE}), got {_word(got)}{_show(error.instance)}"
     message = f"expected {' or '.join(_word(n) for n in names)}, got {_word(got)}{_show(error.instance)}"
+    if names == ["string"] and isinstance(error.instance, int | float):
+        message += f" (quote it: '{str(error.instance).lower()}')"
     if isinstance(error.instance, str) and ("integer" in names or "number" in names):
         try:
             float(error.instance)
@@ -91,6 +93,7 @@ def _unknown_keys(error: ValidationError, path: tuple[PathPart, ...]) -> list[Pr
         if key in allowed:
             continue
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        close = close or [a for a in allowed if a.lower().startswith(str(key).lower())][:1]
         if close:
             hint = f"did you mean {close[0]!r}?"
         elif len(allowed) <= 12:
