@@ -6,12 +6,24 @@ round-trip mode elsewhere (see ``edit``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
 from .errors import InvalidInput, PathPart, Problem
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, plus YAML 1.2's exponent floats (``2e-7``) that Helm reads as numbers."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 EXAMPLE_ENTRY = "'- name: llama3' / '  modelURL: meta-llama/Llama-3.2-3B-Instruct'"
 
@@ -91,7 +103,7 @@ def _duplicate_keys(
 def parse_yaml(text: str, display: str) -> Any:
     """Parse one YAML document; syntax errors name line and column, duplicate keys are errors."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         raise InvalidInput(display, [Problem((), _syntax_message(e))]) from e
     except yaml.YAMLError as e:
@@ -101,7 +113,7 @@ def parse_yaml(text: str, display: str) -> Any:
     duplicates = _duplicate_keys(node, ())
     if duplicates:
         raise InvalidInput(display, duplicates)
-    loader = yaml.SafeLoader("")
+    loader = _Loader("")
     try:
         return loader.construct_document(node)
     except yaml.constructor.ConstructorError as e:
