@@ -15,7 +15,7 @@ import yaml  # type: ignore[import-untyped]
 from .errors import InvalidInput, PathPart, Problem
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe loader, plus YAML 1.2's exponent floats (``2e-7``) that Helm reads as numbers."""
 
 
