@@ -110,6 +110,18 @@ cmd_upgrade() {
   fi
 }
 
+cmd_install() {
+  # Seed 002's install asks for the API key; empty (or no terminal) keeps an existing one or generates one.
+  if [ -z "${VLLM_API_KEY:-}" ] && [ -t 0 ]; then
+    use_cluster
+    if ! secret_exists "$API_SECRET"; then
+      read -r -s -p "Router API key (hidden; empty: generate one): " VLLM_API_KEY; echo >&2
+      export VLLM_API_KEY
+    fi
+  fi
+  cmd_upgrade
+}
+
 cmd_uninstall() {
   local delete_caches="${DELETE_CACHES:-0}"
   [ "${1:-}" != "--delete-caches" ] || delete_caches=1
@@ -189,6 +201,7 @@ cmd_test_completions() {
 
 command="${1:-}"; shift || true
 case "$command" in
+  install) cmd_install ;;
   upgrade) cmd_upgrade "$@" ;;
   uninstall) cmd_uninstall "$@" ;;
   status) cmd_status ;;
