@@ -107,7 +107,10 @@ def cli() -> None:
 @file_option
 @preflight_option
 def validate(models_file: Path, preflight: bool) -> None:
-    """Check models.yaml: every schema, cross-field and capacity problem at once."""
+    """Check models.yaml and report every problem.
+
+    Schema, cross-field and capacity problems, all at once, as FILE::$.path: message.
+    """
     models = _validated(models_file, preflight)
     click.echo(f"{_display(models_file)}: {len(models)} model(s), valid")
 
@@ -188,7 +191,11 @@ def validate(models_file: Path, preflight: bool) -> None:
 )
 @preflight_option
 def generate(models_file: Path, output: Path | None, preflight: bool, **chart: Any) -> None:
-    """Validate, apply defaults, and print (or write) the chart values."""
+    """Print (or write) the chart values for models.yaml.
+
+    Validates first; applies the schema's defaults and writes derived fields explicitly. Chart-wide
+    settings come from the options or their environment variables.
+    """
     options = ChartOptions(**chart)
     models = _validated(models_file, preflight)
     text = render_values(chart_values(models, options), models_file.name)
@@ -227,7 +234,11 @@ def _current_text(models_file: Path) -> tuple[str, bool]:
 @click.option("--tensor-parallel-size", type=click.IntRange(min=1), help="vllmConfig.tensorParallelSize.")
 @click.option("-y", "--yes", is_flag=True, help="Do not prompt: take flags as given and write.")
 def add_model_command(models_file: Path, yes: bool, **fields: Any) -> None:
-    """Add a model (asks for what the flags do not give, unless --yes)."""
+    """Add a model to models.yaml.
+
+    Asks for what the flags do not give (unless --yes); keeps the file's comments; validates the
+    result before writing. A missing models.yaml starts from models.example.yaml beside it.
+    """
     try:
         text, existed = _current_text(models_file)
         entry = collect_entry(fields, interactive=not yes)
@@ -247,7 +258,10 @@ def add_model_command(models_file: Path, yes: bool, **fields: Any) -> None:
 @click.argument("name", required=False)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None:
-    """Remove the model NAME (its weight cache stays in the cluster)."""
+    """Remove a model from models.yaml.
+
+    Asks which one when NAME is not given. Its weight cache stays in the cluster.
+    """
     try:
         text = read_text(models_file, _display(models_file))
         if name is None:
@@ -269,7 +283,10 @@ def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None
 @cli.command("list-models")
 @file_option
 def list_models(models_file: Path) -> None:
-    """Show the configured models: GPUs, replicas, max length and weight cache."""
+    """Show the configured models as a table.
+
+    Name, model id, GPUs per replica, replicas, max length and weight cache (size and mode).
+    """
     try:
         models = validate_file(models_file, _display(models_file))
     except VllmModelsError as e:
