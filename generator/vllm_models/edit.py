@@ -141,10 +141,11 @@ def add_model(text: str, entry: dict[str, Any], display: str) -> str:
         result = stream.getvalue()
     else:
         indent = _Layout(text, seq).dashes[0][1] if isinstance(seq, CommentedSeq) else 0
-        prefix = text if not text or text.endswith("\n") else text + "\n"
-        if prefix.strip() and not prefix.endswith("\n\n"):
-            prefix += "\n"
-        result = prefix + render_entry(entry, indent)
+        newline = "\r\n" if "\r\n" in text else "\n"
+        prefix = text if not text or text.endswith("\n") else text + newline
+        if prefix.strip() and not prefix.endswith(("\n\n", "\r\n\r\n")):
+            prefix += newline
+        result = prefix + render_entry(entry, indent).replace("\n", newline)
     validate_text(result, display)
     return result
 

@@ -31,7 +31,8 @@ EXAMPLE_ENTRY = "'- name: llama3' / '  modelURL: meta-llama/Llama-3.2-3B-Instruc
 def read_text(path: Path, display: str) -> str:
     """The file's text; a missing or unreadable file is an InvalidInput naming what to do."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as handle:  # keep CRLF: edits must not change it
+            return handle.read()
     except FileNotFoundError as e:
         raise InvalidInput(
             display,

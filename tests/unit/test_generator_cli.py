@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from vllm_models.cli import cli
 
 from .helpers import FIXTURES, REPO
+from .helpers import VALID as VALID_FIXTURES
 
 pytestmark = pytest.mark.unit
 
@@ -361,3 +362,21 @@ def test_capacity_preflight_errors_and_escape_hatches(tmp_path: Path) -> None:
     result = run("validate", "-f", str(path))
     assert result.exit_code == 0, result.output
     assert f"{path}::$[0].vllmConfig.maxModelLen: warning: " in result.stderr
+
+
+ROUND_TRIP = {
+    **{p.name: p.read_text() for p in VALID_FIXTURES if p.name != "empty-list.yaml"},  # flow style: rewritten
+    "crlf": "# models\r\n- name: a\r\n  modelURL: o/a\r\n",
+    "indented-dashes": "---\n# models\n\n  - name: a\n    modelURL: o/a   # note\n",
+}
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP.values(), ids=ROUND_TRIP.keys())
+def test_add_then_remove_round_trips_every_style(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_bytes(text.encode())
+    flags = ["--name", "zz-new", "--model-url", "o/new", "--max-model-len", "4096"]
+    assert run("add-model", "-f", str(path), "--yes", *flags).exit_code == 0
+    assert run("validate", "-f", str(path), "--no-preflight").exit_code == 0
+    assert run("remove-model", "-f", str(path), "zz-new", "--yes").exit_code == 0
+    assert path.read_bytes() == text.encode()
