@@ -23,23 +23,23 @@ test *args:
 
 # Unit tier: schema, expansion, CLI, errors
 test-unit *args:
-    {{ venv }}/pytest -m unit "$@"
+    {{ venv }}/python -m pytest -m unit "$@"
 
 # Render tier: helm template output, lint, Kubernetes OpenAPI validation
 test-render *args:
-    {{ venv }}/pytest -m render "$@"
+    {{ venv }}/python -m pytest -m render "$@"
 
 # End-to-end tier: the real router against simulated engines
 test-e2e *args:
-    {{ venv }}/pytest -m e2e "$@"
+    {{ venv }}/python -m pytest -m e2e "$@"
 
 # Cluster tier: a real control plane (local kwok or KUBECONFIG)
 test-cluster *args:
-    {{ venv }}/pytest -m cluster "$@"
+    {{ venv }}/python -m pytest -m cluster "$@"
 
 # Kind tier: a kind cluster (needs Docker)
 test-kind *args:
-    {{ venv }}/pytest -m kind "$@"
+    {{ venv }}/python -m pytest -m kind "$@"
 
 # ruff, mypy, helm lint, ct lint, yamllint
 lint:
