@@ -130,13 +130,10 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- else -}}
 {{- fail (printf "router.vllmRouter.discovery must be kubernetes or static, not %q" $vr.discovery) -}}
 {{- end -}}
-{{- $keys := dict -}}
-{{- range $m := $models }}{{ with $m.derived.apiKeySecret }}{{ $_ := set $keys (printf "%s/%s" .name .key) true }}{{ end }}{{ end -}}
-{{- if gt (len $keys) 1 -}}
-{{- fail "router.engine=vllm-router sends one API key to every engine (--api-key), but the models use different apiKeySecret references; use one engineApiKey for all models" -}}
+{{- range $i, $m := $models -}}
+{{- if $m.derived.apiKeySecret -}}
+{{- fail (printf "router.engine=vllm-router cannot use engines that require an API key (model %q): vllm-router 0.1.17 reads each engine's /v1/models without a key, so the model is registered as `unknown`, and it does not send its --api-key on proxied requests; unset engineApiKey and models[].apiKeySecret, or use router.engine=litellm" $m.name) -}}
 {{- end -}}
-{{- if $keys -}}
-{{- $args = append $args "--api-key=$(VLLM_API_KEY)" -}}
 {{- end -}}
 {{- $args = concat $args (list "--prometheus-host" "0.0.0.0" "--prometheus-port" (toString (int $vr.metricsPort))) -}}
 {{- range $vr.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
