@@ -109,3 +109,20 @@ def test_secrets_only_from_explicit_values(render) -> None:
     engine = r.workload("m")["spec"]["template"]["spec"]["containers"][0]
     key = {e["name"]: e for e in engine["env"]}["VLLM_API_KEY"]
     assert key["valueFrom"]["secretKeyRef"] == {"name": "vllm-models-engine-api-key", "key": "api-key"}
+
+
+def test_without_staging_the_engine_downloads_online(render) -> None:
+    r = render(
+        {
+            **ROUTER_OFF,
+            "models": [model()],
+            "engine": {"stageWeights": {"enabled": False}},
+            "hfToken": {"existingSecret": "hf"},
+        }
+    )
+    assert r.returncode == 0, r.stderr
+    pod = r.workload("m")["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert "HF_HUB_OFFLINE" not in env
+    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf", "key": "token"}

@@ -49,7 +49,8 @@ spec:
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if and $ctx.Values.engine.stageWeights.enabled (not $d.localPath) }}
+  {{- $stage := and $ctx.Values.engine.stageWeights.enabled (not $d.localPath) }}
+  {{- if $stage }}
   initContainers:
     - name: stage-weights
       image: {{ $image | quote }}
@@ -139,10 +140,21 @@ spec:
       env:
         - name: HF_HOME
           value: {{ $hfHome | quote }}
+        {{- if or $stage $d.localPath }}
         - name: HF_HUB_OFFLINE
           value: "1"
         - name: TRANSFORMERS_OFFLINE
           value: "1"
+        {{- else }}
+        {{- /* staging is off: the engine downloads the weights itself and needs the token */}}
+        {{- with $d.hfTokenSecret }}
+        - name: HF_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ .name }}
+              key: {{ .key }}
+        {{- end }}
+        {{- end }}
         {{- with $d.apiKeySecret }}
         - name: VLLM_API_KEY
           valueFrom:
