@@ -6,6 +6,7 @@ it reports the best-matching branch, and for quantities the expected form.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,8 @@ def json_type(value: object) -> str:
         return "array"
     if isinstance(value, dict):
         return "object"
+    if isinstance(value, datetime.date):
+        return "date"
     return type(value).__name__
 
 
@@ -55,7 +58,7 @@ def _word(type_name: str) -> str:
 def _show(value: object) -> str:
     if isinstance(value, dict | list) or value is None:
         return ""
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, datetime.date) else repr(value)
     return " " + (text if len(text) <= 60 else text[:57] + "...")
 
 
@@ -73,8 +76,9 @@ def _type_message(error: ValidationError, path: tuple[PathPart, ...]) -> str:
     if len(path) == 1 and "object" in names:
         return f"expected a model ({_MODEL_EXAMPLE}), got {_word(got)}{_show(error.instance)}"
     message = f"expected {' or '.join(_word(n) for n in names)}, got {_word(got)}{_show(error.instance)}"
-    if names == ["string"] and isinstance(error.instance, int | float):
-        message += f" (quote it: '{str(error.instance).lower()}')"
+    if names == ["string"] and isinstance(error.instance, int | float | datetime.date):
+        shown = error.instance.isoformat() if isinstance(error.instance, datetime.date) else error.instance
+        message += f" (quote it: '{str(shown).lower()}')"
     if isinstance(error.instance, str) and ("integer" in names or "number" in names):
         try:
             float(error.instance)
