@@ -20,7 +20,7 @@ from .listing import table
 from .loader import read_text
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
-from .validate import capacity_warnings, validate_file
+from .validate import capacity_warnings, require_models, validate_file
 from .values import API_KEY_SECRET, HF_TOKEN_SECRET, ChartOptions, chart_values, render_values
 
 EXAMPLE_NAME = "models.example.yaml"
@@ -198,6 +198,10 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     """
     options = ChartOptions(**chart)
     models = _validated(models_file, preflight)
+    try:
+        require_models(models, _display(models_file))
+    except VllmModelsError as e:
+        _fail(e)
     text = render_values(chart_values(models, options), models_file.name)
     if output is None:
         click.echo(text, nl=False)

@@ -42,6 +42,21 @@ def validate_file(path: Path, display: str | None = None) -> list[dict[str, Any]
     return validate_text(read_text(path, name), name)
 
 
+def require_models(models: list[dict[str, Any]], display: str) -> None:
+    """An empty list is a valid file but nothing to deploy: the chart needs at least one model."""
+    if not models:
+        raise InvalidInput(
+            display,
+            [
+                Problem(
+                    (),
+                    "no models to deploy (the chart needs at least one): add one with "
+                    "'vllm-models add-model', or remove the release with 'just vllm::uninstall'",
+                )
+            ],
+        )
+
+
 def capacity_warnings(models: list[dict[str, Any]], display: str) -> list[str]:
     """Run the capacity preflight (``capacity.check``): its errors raise InvalidInput (a model that
     cannot start, unless ``preflight.allowUnfit``); its warnings come back as ``FILE::$.path: warning: ...``

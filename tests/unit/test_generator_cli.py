@@ -380,3 +380,11 @@ def test_add_then_remove_round_trips_every_style(tmp_path: Path, text: str) -> N
     assert run("validate", "-f", str(path), "--no-preflight").exit_code == 0
     assert run("remove-model", "-f", str(path), "zz-new", "--yes").exit_code == 0
     assert path.read_bytes() == text.encode()
+
+
+def test_generate_refuses_an_empty_list(tmp_path: Path) -> None:
+    empty = FIXTURES / "valid" / "empty-list.yaml"
+    assert run("validate", "-f", str(empty)).exit_code == 0
+    result = run("generate", "-f", str(empty))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{empty}::$: no models to deploy (the chart needs at least one)")
