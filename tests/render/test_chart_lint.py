@@ -90,3 +90,17 @@ def test_object_names_come_from_the_names_helper() -> None:
                 if not define or f'define "{define}"' not in names_tpl:
                     offenders.append(f"{path.relative_to(CHART)}:{i + 2}: {nxt.strip()}")
     assert not offenders, "names built outside templates/_names.tpl:\n" + "\n".join(offenders)
+
+
+def test_every_define_is_unique() -> None:
+    """Helm lets a later `define` silently replace an earlier one: one definition per name."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    for path in sorted((CHART / "templates").rglob("*")):
+        if path.is_file():
+            for name in re.findall(r'define\s+"([^"]+)"', path.read_text(encoding="utf-8")):
+                where = str(path.relative_to(CHART))
+                if name in seen:
+                    duplicates.append(f"{name}: {seen[name]} and {where}")
+                seen.setdefault(name, where)
+    assert not duplicates, "\n".join(duplicates)
