@@ -175,7 +175,10 @@ def router(request: pytest.FixtureRequest, helm: str, tmp_path_factory: pytest.T
     started: list[Proc | Engine] = []  # engines and router, stopped even when the startup failed
     try:
         start = start_litellm if engine == "litellm" else start_vllm_router
-        yield start(helm, tmp, started)
+        r = start(helm, tmp, started)
+        yield r
+        if r.notes:
+            print(f"\n[e2e {engine}] {r.notes}")
     finally:
         for p in reversed(started):
             p.stop()

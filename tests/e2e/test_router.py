@@ -166,7 +166,9 @@ def test_engine_down_fails_only_its_model_and_recovers(router: Router, client: h
     down = router.engines["qwen"]
     down.stop()
     try:
-        statuses = [chat(client, router, "qwen").status_code for _ in range(3)]
+        answers = [chat(client, router, "qwen") for _ in range(3)]
+        statuses = [a.status_code for a in answers]
+        router.notes["down_answers"] = [f"{a.status_code} {a.text[:120]}" for a in answers[:1]]
         assert all(500 <= s < 600 for s in statuses), f"requests to a stopped engine answered {statuses}"
         for other in ("llama3", "coder"):
             r = chat(client, router, other)
