@@ -8,6 +8,9 @@ vllm-models.selectorLabels is the minimal, immutable set used in `spec.selector`
 between upgrades (no version, no chart label) and never contains user labels.
 vllm-models.labels adds the metadata labels on top: chart, version, managed-by, then `commonLabels`
 and, for a model, that model's `labels`. User labels cannot override the chart's own keys.
+With "pod" true (engine pod templates) it leaves out `helm.sh/chart` and `app.kubernetes.io/version`:
+a chart upgrade that changes nothing for a model must not restart it (a 70B engine is down for many
+minutes under Recreate).
 */}}
 
 {{/*
@@ -33,15 +36,21 @@ vllm-models.labels: the selector labels plus `helm.sh/chart`, `app.kubernetes.io
 {{- define "vllm-models.labels" -}}
 {{- $ctx := .context -}}
 {{- $own := include "vllm-models.selectorLabels" . | fromYaml -}}
-{{- $_ := set $own "helm.sh/chart" (include "vllm-models.chart" $ctx) -}}
 {{- $_ := set $own "app.kubernetes.io/managed-by" $ctx.Release.Service -}}
 {{- $_ := set $own "app.kubernetes.io/part-of" (include "vllm-models.name" $ctx) -}}
+{{- if not .pod }}
+{{- $_ := set $own "helm.sh/chart" (include "vllm-models.chart" $ctx) -}}
 {{- with $ctx.Chart.AppVersion }}
 {{- $_ := set $own "app.kubernetes.io/version" (. | trunc 63 | trimSuffix "-") -}}
+{{- end }}
 {{- end }}
 {{- $user := deepCopy ($ctx.Values.commonLabels | default dict) -}}
 {{- with .model }}
 {{- $user = merge (deepCopy (.labels | default dict)) $user -}}
 {{- end }}
-{{- toYaml (merge $own $user) -}}
+{{- $all := merge $own $user -}}
+{{- if .pod }}
+{{- $all = omit $all "helm.sh/chart" "app.kubernetes.io/version" -}}
+{{- end }}
+{{- toYaml $all -}}
 {{- end -}}

@@ -12,7 +12,7 @@ the model's one cache claim; a StatefulSet gets the `cache` volume from its volu
 {{- $hfHome := $ctx.Values.engine.cacheMountPath -}}
 metadata:
   labels:
-    {{- include "vllm-models.labels" (dict "context" $ctx "component" "engine" "model" $m) | nindent 4 }}
+    {{- include "vllm-models.labels" (dict "context" $ctx "component" "engine" "model" $m "pod" true) | nindent 4 }}
   annotations:
     checksum/config: {{ $d.checksum }}
     {{- with $m.podAnnotations }}
