@@ -12,17 +12,17 @@ here: the Go module proxy refuses it). It answers like vLLM and names itself in 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-
 from e2e_harness import (
     NAMESPACE,
     VALUES,
-    Engine,
     VENV_BIN,
+    Engine,
     Proc,
     Router,
     engines_from,
@@ -72,7 +72,20 @@ def base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
 
 
+def require_prometheus_client() -> None:
+    """The rendered config enables LiteLLM's Prometheus callback, which imports prometheus_client (in the
+    LiteLLM image, but not a dependency of the litellm wheel): without it the proxy exits at startup."""
+    probe = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import prometheus_client"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        pytest.fail(
+            "LiteLLM's prometheus callback needs prometheus_client in .venv (add it to the dev extras)"
+        )
+
+
 def start_litellm(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
+    require_prometheus_client()
     release = helm_template(helm, [VALUES])
     engines = engines_from(release, tmp)
     for e in engines.values():
@@ -96,7 +109,7 @@ def start_litellm(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
     def local_path(arg: str) -> str:
         for mount in mounts:
             if arg == mount or arg.startswith(mount + "/"):
-                return str(root / mount.lstrip("/")) + arg[len(mount):]
+                return str(root / mount.lstrip("/")) + arg[len(mount) :]
         return arg
 
     args = [local_path(a) for a in args]
@@ -109,8 +122,12 @@ def start_litellm(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
     url = f"http://127.0.0.1:{port}"
     key = env.get("LITELLM_MASTER_KEY", "")
     router = Router("litellm", url, key, proc, engines, release)
-    wait_until("LiteLLM /health/liveliness", lambda: httpx.get(f"{url}/health/liveliness", timeout=2).is_success,
-               STARTUP_TIMEOUT, proc)
+    wait_until(
+        "LiteLLM /health/liveliness",
+        lambda: httpx.get(f"{url}/health/liveliness", timeout=2).is_success,
+        STARTUP_TIMEOUT,
+        proc,
+    )
     return router
 
 
@@ -127,7 +144,7 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
     # Kubernetes pod discovery is the one part that needs a cluster. Check that the rendered discovery
     # would find exactly the engine pods on their API port, then do what the discovery loop does for
     # each Ready pod: register http://<pod>:<port> with the router (here the pod is a loopback engine).
-    args, flag = take_flag(args, "--service-discovery")
+    args, _ = take_flag(args, "--service-discovery")
     discovered: list[str] = []
     if "--service-discovery" in (container.get("args") or []):
         args, selector = take_flag(args, "--selector")
@@ -136,10 +153,14 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
         wanted = dict(s.split("=", 1) for s in selector)
         assert disc_ns == NAMESPACE, f"discovery watches namespace {disc_ns}, the release is in {NAMESPACE}"
         router_labels = release.component("Deployment", "router")[0]["spec"]["template"]["metadata"]["labels"]
-        assert not all(router_labels.get(k) == v for k, v in wanted.items()), "the selector matches the router"
+        assert not all(router_labels.get(k) == v for k, v in wanted.items()), (
+            "the selector matches the router"
+        )
         for model, w in release.engine_workloads().items():
             labels = w["spec"]["template"]["metadata"]["labels"]
-            assert all(labels.get(k) == v for k, v in wanted.items()), f"selector {wanted} misses {model}'s pods"
+            assert all(labels.get(k) == v for k, v in wanted.items()), (
+                f"selector {wanted} misses {model}'s pods"
+            )
             assert int(disc_port) == engines[model].container_port, (
                 f"discovery port {disc_port}, but {model}'s engine listens on {engines[model].container_port}"
             )
@@ -149,13 +170,19 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
         args = [to_loopback(a, services) for a in args]
     port, metrics = free_port(), free_port()
     args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
-    args = replace_flag(replace_flag(args, "--prometheus-host", "127.0.0.1"), "--prometheus-port", str(metrics))
+    args = replace_flag(
+        replace_flag(args, "--prometheus-host", "127.0.0.1"), "--prometheus-port", str(metrics)
+    )
     proc = Proc("vllm-router", [binary, *args], env, tmp / "vllm-router.log")
     procs.append(proc.start())
     url = f"http://127.0.0.1:{port}"
     router = Router("vllm-router", url, "", proc, engines, release, {"metrics_port": metrics})
-    wait_until("vllm-router /liveness", lambda: httpx.get(f"{url}/liveness", timeout=2).is_success,
-               STARTUP_TIMEOUT, proc)
+    wait_until(
+        "vllm-router /liveness",
+        lambda: httpx.get(f"{url}/liveness", timeout=2).is_success,
+        STARTUP_TIMEOUT,
+        proc,
+    )
     for worker in discovered:
         r = httpx.post(f"{url}/workers", json={"url": worker}, timeout=10)
         assert r.is_success, f"registering {worker}: {r.status_code} {r.text}"
@@ -169,7 +196,9 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
 
 
 @pytest.fixture(scope="module", params=ROUTER_ENGINES)
-def router(request: pytest.FixtureRequest, helm: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Router]:
+def router(
+    request: pytest.FixtureRequest, helm: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Router]:
     engine = str(request.param)
     tmp = tmp_path_factory.mktemp(f"e2e-{engine}")
     started: list[Proc | Engine] = []  # engines and router, stopped even when the startup failed
@@ -188,4 +217,3 @@ def router(request: pytest.FixtureRequest, helm: str, tmp_path_factory: pytest.T
 def client(router: Router) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=router.url, headers=router.headers(), timeout=30) as c:
         yield c
-

@@ -51,14 +51,21 @@ class Release:
         return [o for o in self.objects if o["kind"] == kind]
 
     def component(self, kind: str, component: str) -> list[dict[str, Any]]:
-        return [o for o in self.of_kind(kind) if o["metadata"]["labels"].get("app.kubernetes.io/component") == component]
+        return [
+            o
+            for o in self.of_kind(kind)
+            if o["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        ]
 
     def engine_workloads(self) -> dict[str, dict[str, Any]]:
         """Model name -> its Deployment or StatefulSet."""
         out = {}
         for o in self.objects:
             labels = o["metadata"]["labels"]
-            if o["kind"] in ("Deployment", "StatefulSet") and labels.get("app.kubernetes.io/component") == "engine":
+            if (
+                o["kind"] in ("Deployment", "StatefulSet")
+                and labels.get("app.kubernetes.io/component") == "engine"
+            ):
                 out[labels["vllm-models.io/model"]] = o
         return out
 
@@ -129,8 +136,13 @@ class Proc:
     def start(self) -> Proc:
         logf = self.log.open("ab")
         self.popen = subprocess.Popen(
-            self.argv, env=self.env, cwd=REPO_ROOT, stdout=logf, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            env=self.env,
+            cwd=REPO_ROOT,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         logf.close()
         return self
@@ -197,13 +209,28 @@ class Engine:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        argv = [sys.executable, "-m", "tests.sim.engine", "--port", str(self.port), "--model", self.served_name,
-                "--engine-id", self.engine_id]
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.sim.engine",
+            "--port",
+            str(self.port),
+            "--model",
+            self.served_name,
+            "--engine-id",
+            self.engine_id,
+        ]
         if self.api_key:
             argv += ["--api-key", self.api_key]
-        self.proc = Proc(self.engine_id, argv, dict(os.environ), self.log_dir / f"{self.engine_id}.log").start()
-        wait_until(f"{self.engine_id} /health", lambda: httpx.get(f"{self.url}/health", timeout=1).status_code == 200,
-                   15, self.proc)
+        self.proc = Proc(
+            self.engine_id, argv, dict(os.environ), self.log_dir / f"{self.engine_id}.log"
+        ).start()
+        wait_until(
+            f"{self.engine_id} /health",
+            lambda: httpx.get(f"{self.url}/health", timeout=1).status_code == 200,
+            15,
+            self.proc,
+        )
 
     def stop(self) -> None:
         if self.proc:
@@ -221,7 +248,9 @@ def engines_from(release: Release, log_dir: Path) -> dict[str, Engine]:
         assert served, f"{model}: no --served-model-name in {args}"
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
         env = release.env(container)
-        out[model] = Engine(model, served[0], int(ports["http"]), env.get("VLLM_API_KEY", ""), free_port(), log_dir)
+        out[model] = Engine(
+            model, served[0], int(ports["http"]), env.get("VLLM_API_KEY", ""), free_port(), log_dir
+        )
     return out
 
 
@@ -253,7 +282,9 @@ def to_loopback(text: str, services: dict[tuple[str, str, int], Engine]) -> str:
         key = (m.group(1), m.group(2), int(m.group(3)))
         if key not in services:
             known = sorted(f"{n}.{ns}:{p}" for n, ns, p in services)
-            raise AssertionError(f"router config points at {m.group(0)}, which no rendered Service serves: {known}")
+            raise AssertionError(
+                f"router config points at {m.group(0)}, which no rendered Service serves: {known}"
+            )
         return services[key].url
 
     return SERVICE_URL.sub(sub, text)

@@ -16,7 +16,6 @@ from collections import Counter
 
 import httpx
 import pytest
-
 from e2e_harness import VALUES, Router, helm_template, model_id, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +27,9 @@ VLLM_ROUTER_MODELS_GAP = (
 )
 
 
-def chat(client: httpx.Client, router: Router, model: str, text: str = "hello", **extra: object) -> httpx.Response:
+def chat(
+    client: httpx.Client, router: Router, model: str, text: str = "hello", **extra: object
+) -> httpx.Response:
     body = {"model": model_id(router, model), "messages": [{"role": "user", "content": text}], **extra}
     return client.post("/v1/chat/completions", json=body)
 
@@ -39,14 +40,15 @@ def assert_from(router: Router, model: str, text: str) -> None:
 
 
 def sse_events(resp: httpx.Response) -> list[str]:
-    return [line[len("data: "):] for line in resp.iter_lines() if line.startswith("data: ")]
+    return [line[len("data: ") :] for line in resp.iter_lines() if line.startswith("data: ")]
 
 
 # --- model list -------------------------------------------------------------------------------------
 
 
-def test_models_lists_every_model_in_openai_format(router: Router, client: httpx.Client,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_models_lists_every_model_in_openai_format(
+    router: Router, client: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     if router.engine == "vllm-router":
         request.applymarker(pytest.mark.xfail(strict=True, reason=VLLM_ROUTER_MODELS_GAP))
     r = client.get("/v1/models")
@@ -70,10 +72,17 @@ def test_vllm_router_has_no_alias_for_a_served_name(router: Router, request: pyt
     """`qwen` is served as `qwen2.5-7b-instruct`. LiteLLM's model_list maps the model's `name` to it;
     vllm-router routes by the name each engine reports, so clients must send the served name."""
     if router.engine == "vllm-router":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="vllm-router 0.1.17 has no model aliases: "
-                                              "requests must use the engine's --served-model-name"))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="vllm-router 0.1.17 has no model aliases: "
+                "requests must use the engine's --served-model-name",
+            )
+        )
     with httpx.Client(base_url=router.url, headers=router.headers(), timeout=30) as client:
-        r = client.post("/v1/chat/completions", json={"model": "qwen", "messages": [{"role": "user", "content": "x"}]})
+        r = client.post(
+            "/v1/chat/completions", json={"model": "qwen", "messages": [{"role": "user", "content": "x"}]}
+        )
     assert r.status_code == 200, r.text
     assert_from(router, "qwen", r.json()["choices"][0]["message"]["content"])
 
@@ -93,7 +102,9 @@ def test_chat_completion_reaches_its_engine(router: Router, client: httpx.Client
 
 @pytest.mark.parametrize("model", MODELS)
 def test_text_completion_reaches_its_engine(router: Router, client: httpx.Client, model: str) -> None:
-    r = client.post("/v1/completions", json={"model": model_id(router, model), "prompt": "once upon", "max_tokens": 8})
+    r = client.post(
+        "/v1/completions", json={"model": model_id(router, model), "prompt": "once upon", "max_tokens": 8}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["object"] == "text_completion"
@@ -102,7 +113,11 @@ def test_text_completion_reaches_its_engine(router: Router, client: httpx.Client
 
 @pytest.mark.parametrize("model", MODELS)
 def test_streaming_chat_reaches_its_engine(router: Router, client: httpx.Client, model: str) -> None:
-    body = {"model": model_id(router, model), "messages": [{"role": "user", "content": "stream"}], "stream": True}
+    body = {
+        "model": model_id(router, model),
+        "messages": [{"role": "user", "content": "stream"}],
+        "stream": True,
+    }
     with client.stream("POST", "/v1/chat/completions", json=body) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -115,7 +130,9 @@ def test_streaming_chat_reaches_its_engine(router: Router, client: httpx.Client,
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_streaming_text_completion_reaches_its_engine(router: Router, client: httpx.Client, model: str) -> None:
+def test_streaming_text_completion_reaches_its_engine(
+    router: Router, client: httpx.Client, model: str
+) -> None:
     body = {"model": model_id(router, model), "prompt": "stream", "stream": True}
     with client.stream("POST", "/v1/completions", json=body) as r:
         assert r.status_code == 200, r.read()
@@ -151,13 +168,23 @@ def test_unknown_model_gets_a_4xx(router: Router, client: httpx.Client) -> None:
         assert r.status_code == 404 and "does not exist" in r.text
 
 
-def test_unknown_model_error_names_the_available_models(router: Router, client: httpx.Client,
-                                                        request: pytest.FixtureRequest) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "neither router lists the available models in the error: LiteLLM 1.80.0 says 'Call `/v1/models` to "
-        "view available models', vllm-router 0.1.17 passes on one engine's 'The model ... does not exist.'"
-    )))
-    r = client.post("/v1/chat/completions", json={"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]})
+def test_unknown_model_error_names_the_available_models(
+    router: Router, client: httpx.Client, request: pytest.FixtureRequest
+) -> None:
+    request.applymarker(
+        pytest.mark.xfail(
+            strict=True,
+            reason=(
+                "neither router lists the available models in the error: LiteLLM 1.80.0 says "
+                "'Call `/v1/models` to view available models', vllm-router 0.1.17 passes on one engine's "
+                "'The model ... does not exist.'"
+            ),
+        )
+    )
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]},
+    )
     assert 400 <= r.status_code < 500
     assert all(model_id(router, m) in r.text for m in MODELS), r.text
 
@@ -177,7 +204,9 @@ def test_engine_down_fails_only_its_model_and_recovers(router: Router, client: h
     finally:
         down.start()  # same port, so the router's config still points at it
     started = time.monotonic()
-    wait_until("qwen to answer again through the router", lambda: chat(client, router, "qwen").status_code == 200, 45)
+    wait_until(
+        "qwen to answer again through the router", lambda: chat(client, router, "qwen").status_code == 200, 45
+    )
     router.notes["recovery_seconds"] = round(time.monotonic() - started, 1)
     assert_from(router, "qwen", chat(client, router, "qwen").json()["choices"][0]["message"]["content"])
 
@@ -201,10 +230,15 @@ def test_request_without_key_is_401(router: Router, helm: str) -> None:
 def test_request_with_a_wrong_key_is_401(router: Router, request: pytest.FixtureRequest) -> None:
     if router.engine == "vllm-router":
         pytest.xfail("vllm-router 0.1.17 has no client authentication; the chart requires auth off for it")
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "LiteLLM 1.80.0 without a database answers a wrong key with 400 'No connected db.' "
-        "(litellm/proxy/auth/user_api_key_auth.py: non-master keys are looked up in the DB)"
-    )))
+    request.applymarker(
+        pytest.mark.xfail(
+            strict=True,
+            reason=(
+                "LiteLLM 1.80.0 without a database answers a wrong key with 400 'No connected db.' "
+                "(litellm/proxy/auth/user_api_key_auth.py: non-master keys are looked up in the DB)"
+            ),
+        )
+    )
     r = httpx.get(router.url + "/v1/models", headers={"Authorization": "Bearer sk-wrong"}, timeout=30)
     assert r.status_code == 401, (r.status_code, r.text)
 
@@ -227,16 +261,23 @@ def test_engines_require_the_key_the_router_sends(router: Router, helm: str) -> 
 
 def test_concurrent_requests_all_complete_at_the_right_engine(router: Router) -> None:
     total, parallel = 200, 32
-    before = {m: httpx.get(f"{e.url}/sim/stats", timeout=5).json()["paths"] for m, e in router.engines.items()}
+    before = {
+        m: httpx.get(f"{e.url}/sim/stats", timeout=5).json()["paths"] for m, e in router.engines.items()
+    }
 
     async def run() -> list[tuple[str, int, str]]:
         limits = httpx.Limits(max_connections=parallel)
-        async with httpx.AsyncClient(base_url=router.url, headers=router.headers(), timeout=60, limits=limits) as ac:
+        async with httpx.AsyncClient(
+            base_url=router.url, headers=router.headers(), timeout=60, limits=limits
+        ) as ac:
             gate = asyncio.Semaphore(parallel)
 
             async def one(i: int) -> tuple[str, int, str]:
                 model = MODELS[i % len(MODELS)]
-                body = {"model": model_id(router, model), "messages": [{"role": "user", "content": f"request {i}"}]}
+                body = {
+                    "model": model_id(router, model),
+                    "messages": [{"role": "user", "content": f"request {i}"}],
+                }
                 async with gate:
                     r = await ac.post("/v1/chat/completions", json=body)
                 text = r.json()["choices"][0]["message"]["content"] if r.status_code == 200 else r.text

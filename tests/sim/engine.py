@@ -59,9 +59,9 @@ async def count_and_auth(request: web.Request, handler: Any) -> web.StreamRespon
     cfg = request.app[CONFIG]
     request.app[STATS][request.path] += 1
     # vLLM checks --api-key on /v1/* only; /health, /metrics, /tokenize stay open.
-    if cfg.api_key and request.path.startswith("/v1"):
-        if request.headers.get("Authorization", "") != f"Bearer {cfg.api_key}":
-            return web.json_response({"error": "Unauthorized"}, status=401)
+    authorized = request.headers.get("Authorization", "") == f"Bearer {cfg.api_key}"
+    if cfg.api_key and request.path.startswith("/v1") and not authorized:
+        return web.json_response({"error": "Unauthorized"}, status=401)
     return await handler(request)
 
 
@@ -142,15 +142,23 @@ async def _completion(request: web.Request, chat: bool) -> web.StreamResponse:
     obj = "chat.completion.chunk" if chat else "text_completion"
     words = text.split(" ")
     if chat:
-        first = {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None,
-                 "finish_reason": None}
+        first = {
+            "index": 0,
+            "delta": {"role": "assistant", "content": ""},
+            "logprobs": None,
+            "finish_reason": None,
+        }
         await resp.write(f"data: {json.dumps({**common, 'object': obj, 'choices': [first]})}\n\n".encode())
     for i, word in enumerate(words):
         piece = word if i == 0 else " " + word
         last = i == len(words) - 1
         if chat:
-            choice = {"index": 0, "delta": {"content": piece}, "logprobs": None,
-                      "finish_reason": "stop" if last else None}
+            choice = {
+                "index": 0,
+                "delta": {"content": piece},
+                "logprobs": None,
+                "finish_reason": "stop" if last else None,
+            }
         else:
             choice = {"index": 0, "text": piece, "logprobs": None, "finish_reason": "stop" if last else None}
         await resp.write(f"data: {json.dumps({**common, 'object': obj, 'choices': [choice]})}\n\n".encode())
@@ -186,8 +194,14 @@ async def embeddings(request: web.Request) -> web.Response:
     cfg.seq += 1
     usage = {"prompt_tokens": len(items), "total_tokens": len(items), "completion_tokens": 0}
     return web.json_response(
-        {"id": f"embd-{cfg.engine_id}-{cfg.seq}", "object": "list", "created": int(time.time()),
-         "model": cfg.model, "data": data, "usage": usage}
+        {
+            "id": f"embd-{cfg.engine_id}-{cfg.seq}",
+            "object": "list",
+            "created": int(time.time()),
+            "model": cfg.model,
+            "data": data,
+            "usage": usage,
+        }
     )
 
 
@@ -198,8 +212,9 @@ async def tokenize(request: web.Request) -> web.Response:
     if (bad := _check_model(request, body)) is not None:
         return bad
     tokens = _tokens(_prompt_text(body))
-    return web.json_response({"count": len(tokens), "max_model_len": MAX_MODEL_LEN, "tokens": tokens,
-                              "token_strs": None})
+    return web.json_response(
+        {"count": len(tokens), "max_model_len": MAX_MODEL_LEN, "tokens": tokens, "token_strs": None}
+    )
 
 
 async def detokenize(request: web.Request) -> web.Response:
@@ -218,8 +233,9 @@ async def render(request: web.Request) -> web.Response:
     if (bad := _check_model(request, body)) is not None:
         return bad
     prompt = _prompt_text(body)
-    return web.json_response({"prompt": prompt, "prompt_token_ids": _tokens(prompt) or [1],
-                              "model": request.app[CONFIG].model})
+    return web.json_response(
+        {"prompt": prompt, "prompt_token_ids": _tokens(prompt) or [1], "model": request.app[CONFIG].model}
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -252,7 +268,9 @@ async def version(request: web.Request) -> web.Response:
 
 async def sim_stats(request: web.Request) -> web.Response:
     cfg = request.app[CONFIG]
-    return web.json_response({"engine_id": cfg.engine_id, "model": cfg.model, "paths": dict(request.app[STATS])})
+    return web.json_response(
+        {"engine_id": cfg.engine_id, "model": cfg.model, "paths": dict(request.app[STATS])}
+    )
 
 
 def build_app(cfg: argparse.Namespace) -> web.Application:
@@ -292,8 +310,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
-    web.run_app(build_app(cfg), host=cfg.host, port=cfg.port, access_log=None, print=None,
-                handle_signals=True, shutdown_timeout=1.0)
+    web.run_app(
+        build_app(cfg),
+        host=cfg.host,
+        port=cfg.port,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+        shutdown_timeout=1.0,
+    )
 
 
 if __name__ == "__main__":
