@@ -62,6 +62,7 @@ def helm() -> str:
 
 
 def router_binary(name: str) -> str:
+    """The rendered container command, installed in .venv from PyPI at the version the image runs."""
     path = VENV_BIN / name
     if not path.exists():
         pytest.skip(f"missing {path}: run ./hack/bootstrap (installs the dev extras)")
@@ -95,7 +96,7 @@ def start_litellm(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
     (dep,) = release.component("Deployment", "router")
     pod = dep["spec"]["template"]["spec"]
     container = release.router_container()
-    binary = router_binary("litellm")
+    binary = router_binary(container["command"][0])
     root = tmp / "litellm-root"
     args = [str(a) for a in container.get("args") or []]
     files = release.config_map_files(container, pod)
@@ -138,7 +139,7 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
         procs.append(e)
         e.start()
     container = release.router_container()
-    binary = router_binary("vllm-router")
+    binary = router_binary(container["command"][0])
     env = {**base_env(), **release.env(container)}
     args = [expand(str(a), env) for a in container.get("args") or []]
     # Kubernetes pod discovery is the one part that needs a cluster. Check that the rendered discovery
