@@ -132,8 +132,14 @@ def start_litellm(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
     return router
 
 
-def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Router:
-    release = helm_template(helm, [VALUES], *VLLM_ROUTER_SETS)
+def start_vllm_router(
+    helm: str,
+    tmp: Path,
+    procs: list[Proc | Engine],
+    values: tuple[Path, ...] = (),
+    sets: tuple[str, ...] = (),
+) -> Router:
+    release = helm_template(helm, [VALUES, *values], *VLLM_ROUTER_SETS, *sets)
     engines = engines_from(release, tmp)
     for e in engines.values():
         procs.append(e)
@@ -190,9 +196,11 @@ def start_vllm_router(helm: str, tmp: Path, procs: list[Proc | Engine]) -> Route
 
     def all_models_known() -> bool:
         workers = httpx.get(f"{url}/workers", timeout=2).json()["workers"]
+        if not discovered:  # single-model mode (--worker-urls) does not read model ids: "unknown"
+            return len([w for w in workers if w["is_healthy"]]) == len(engines)
         return {w["model_id"] for w in workers} >= {e.served_name for e in engines.values()}
 
-    wait_until("vllm-router to know every model", all_models_known, 30, proc)
+    wait_until("vllm-router to know every engine", all_models_known, 30, proc)
     return router
 
 

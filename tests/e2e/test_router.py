@@ -13,10 +13,13 @@ import hashlib
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
-from e2e_harness import VALUES, Router, helm_template, model_id, wait_until
+import yaml
+from conftest import start_vllm_router
+from e2e_harness import VALUES, Engine, Proc, Router, helm_template, model_id, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +71,9 @@ def test_models_route_names_every_model(router: Router, client: httpx.Client) ->
     assert names == {model_id(router, m) for m in MODELS}
 
 
-def test_vllm_router_has_no_alias_for_a_served_name(router: Router, request: pytest.FixtureRequest) -> None:
+def test_requests_use_the_model_name_not_the_served_name(
+    router: Router, request: pytest.FixtureRequest
+) -> None:
     """`qwen` is served as `qwen2.5-7b-instruct`. LiteLLM's model_list maps the model's `name` to it;
     vllm-router routes by the name each engine reports, so clients must send the served name."""
     if router.engine == "vllm-router":
@@ -312,3 +317,35 @@ def test_router_serves_prometheus_metrics(router: Router, client: httpx.Client) 
         r = httpx.get(f"http://127.0.0.1:{router.notes['metrics_port']}/metrics", timeout=10)
         assert r.status_code == 200, r.text
         assert "vllm_router" in r.text, r.text[:500]
+
+
+# --- vllm-router without pod discovery ----------------------------------------------------------------
+
+
+def test_vllm_router_static_worker_urls_serve_one_model(helm: str, tmp_path: Path) -> None:
+    """`router.vllmRouter.discovery: static` renders --worker-urls with the Service address (no Role);
+    vllm-router 0.1.17 uses worker URLs only in single-model mode, so the chart allows one model."""
+    with pytest.raises(AssertionError, match=r"discovery=static serves one model"):
+        helm_template(
+            helm,
+            [VALUES],
+            "router.engine=vllm-router",
+            "router.auth.enabled=false",
+            "engineApiKey.value=",
+            "router.vllmRouter.discovery=static",
+        )
+    one = tmp_path / "one-model.yaml"
+    one.write_text(
+        yaml.safe_dump({"models": [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}]})
+    )
+    started: list[Proc | Engine] = []
+    try:
+        router = start_vllm_router(helm, tmp_path, started, (one,), ("router.vllmRouter.discovery=static",))
+        assert not router.release.of_kind("Role"), "static discovery needs no access to the API server"
+        with httpx.Client(base_url=router.url, timeout=30) as client:
+            r = chat(client, router, "llama3")
+        assert r.status_code == 200, r.text
+        assert_from(router, "llama3", r.json()["choices"][0]["message"]["content"])
+    finally:
+        for p in reversed(started):
+            p.stop()
