@@ -1,0 +1,225 @@
+"""The chart in a real control plane: install, upgrade, rollback, uninstall, GPU placement, rollouts.
+
+The scheduler is the real kube-scheduler, so GPU requests and node selectors are checked for real on the
+simulated nodes (gpu-h100: 8 GPUs, gpu-l4: 1 GPU). Tests run one after another and each waits for its
+namespace to be gone, because the single L4 GPU is shared by all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cluster.release import Release, running_on, unschedulable_reason, wait_for
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.cluster
+
+H100 = "NVIDIA-H100-80GB-HBM3"
+L4 = "NVIDIA-L4"
+
+
+def model(name: str, **fields: Any) -> dict[str, Any]:
+    """A small model entry; the engines are simulated, so only scheduling inputs matter."""
+    return {
+        "name": name,
+        "modelURL": "Qwen/Qwen2.5-0.5B-Instruct",
+        "requestCPU": 1,
+        "requestMemory": "2Gi",
+        "pvcStorage": "10Gi",
+        **fields,
+    }
+
+
+def h100_model(name: str, **fields: Any) -> dict[str, Any]:
+    engine = {"tensorParallelSize": 2, **fields.pop("vllmConfig", {})}
+    return model(name, gpuProduct=H100, requestGPU=2, vllmConfig=engine, **fields)
+
+
+def l4_model(name: str, **fields: Any) -> dict[str, Any]:
+    return model(name, gpuProduct=L4, **fields)
+
+
+def ready_pods(release: Release, name: str, count: int = 1) -> list[dict[str, Any]]:
+    def ready() -> list[dict[str, Any]] | None:
+        pods = release.pods(name)
+        ok = [
+            p
+            for p in pods
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+        ]
+        return ok if len(ok) == count and len(pods) == count else None
+
+    result: list[dict[str, Any]] = wait_for(ready, f"{count} ready pod(s) of model {name}")
+    return result
+
+
+def pod_uids(release: Release, name: str) -> set[str]:
+    return {p["metadata"]["uid"] for p in release.pods(name)}
+
+
+def test_install_places_models_on_their_gpus_and_binds_caches(release: Release) -> None:
+    result = release.upgrade([h100_model("alpha"), l4_model("beta")])
+    assert result.returncode == 0, result.stderr
+
+    assert running_on(ready_pods(release, "alpha")) == {"gpu-h100"}
+    assert running_on(ready_pods(release, "beta")) == {"gpu-l4"}
+    claims = release.objects("pvc")
+    assert len(claims) == 2
+    assert all(c["status"]["phase"] == "Bound" for c in claims)
+    services = {s["metadata"]["name"] for s in release.objects("service")}
+    assert {"vllm-models-alpha", "vllm-models-beta"} <= services
+
+
+def test_upgrade_rollback_uninstall_keeps_weight_caches(release: Release) -> None:
+    first = release.upgrade([h100_model("alpha"), l4_model("beta", vllmConfig={"maxModelLen": 4096})])
+    assert first.returncode == 0, first.stderr
+    second = release.upgrade([h100_model("alpha"), l4_model("beta", vllmConfig={"maxModelLen": 2048})])
+    assert second.returncode == 0, second.stderr
+    assert "--max-model-len=2048" in engine_args(release, "beta")
+
+    release.helm("rollback", release.name, "1", "--wait", "--timeout", "120s")
+    assert "--max-model-len=4096" in engine_args(release, "beta")
+    ready_pods(release, "beta")
+
+    caches_before = {c["metadata"]["name"] for c in release.objects("pvc")}
+    release.helm("uninstall", release.name, "--wait", "--timeout", "120s")
+    assert release.objects("deployment") == []
+    assert release.objects("service") == []
+    assert {c["metadata"]["name"] for c in release.objects("pvc")} == caches_before
+
+
+def engine_args(release: Release, name: str) -> list[str]:
+    (workload,) = release.objects("deployment", f"vllm-models.io/model={name}")
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    engine = next(c for c in containers if c["name"] == "vllm")
+    return list(engine.get("command", [])) + list(engine.get("args", []))
+
+
+def test_removing_a_model_keeps_its_cache(release: Release) -> None:
+    assert release.upgrade([h100_model("alpha"), l4_model("beta")]).returncode == 0
+    beta_claims = {c["metadata"]["name"] for c in release.objects("pvc", "vllm-models.io/model=beta")}
+    assert beta_claims
+
+    assert release.upgrade([h100_model("alpha")]).returncode == 0
+    assert release.objects("deployment", "vllm-models.io/model=beta") == []
+    wait_for(lambda: release.pods("beta") == [], "beta's pods to go")
+    assert {c["metadata"]["name"] for c in release.objects("pvc")} >= beta_claims
+
+
+def test_config_change_restarts_only_that_model(release: Release) -> None:
+    """Through `just vllm::upgrade`, as a user runs it, observed in the cluster."""
+    models_file = release.workdir / "models.yaml"
+
+    def just_upgrade(alpha_len: int) -> None:
+        models = [
+            h100_model("alpha", vllmConfig={"maxModelLen": alpha_len}),
+            l4_model("beta"),
+        ]
+        models_file.write_text(yaml.safe_dump(models, sort_keys=False))
+        run_just(release, "vllm::upgrade")
+
+    just_upgrade(8192)
+    alpha_before, beta_before = pod_uids(release, "alpha"), pod_uids(release, "beta")
+    assert alpha_before and beta_before
+
+    just_upgrade(4096)
+    wait_for(lambda: pod_uids(release, "alpha").isdisjoint(alpha_before), "alpha's pods to be replaced")
+    ready_pods(release, "alpha")
+    assert pod_uids(release, "beta") == beta_before
+
+
+def run_just(release: Release, *recipe: str) -> str:
+    env = {
+        **os.environ,
+        "KUBECONFIG": release.kubeconfig,
+        "VLLM_NAMESPACE": release.namespace,
+        "VLLM_MODELS_FILE": str(release.workdir / "models.yaml"),
+        "VLLM_API_KEY": "sk-cluster-test",
+        "VLLM_HELM_TIMEOUT": "120s",
+    }
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "just"), *recipe],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"just {' '.join(recipe)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_model_larger_than_any_node_stays_pending_with_the_schedulers_reason(release: Release) -> None:
+    huge = model("huge", gpuProduct=H100, requestGPU=16, vllmConfig={"tensorParallelSize": 16})
+    assert release.upgrade([huge], wait=False).returncode == 0
+
+    reason = wait_for(
+        lambda: next((unschedulable_reason(p) for p in release.pods("huge")), None),
+        "the scheduler to give up on the 16-GPU pod",
+    )
+    assert "nvidia.com/gpu" in reason
+    status = run_just(release, "vllm::status")
+    assert "huge" in status
+    assert "Insufficient nvidia.com/gpu" in status
+
+
+def test_single_gpu_rollout_recreate_does_not_deadlock(release: Release) -> None:
+    assert release.upgrade([l4_model("solo", vllmConfig={"maxModelLen": 4096})]).returncode == 0
+    before = pod_uids(release, "solo")
+
+    result = release.upgrade([l4_model("solo", vllmConfig={"maxModelLen": 2048})])
+    assert result.returncode == 0, f"Recreate rollout on the only L4 did not finish: {result.stderr}"
+    after = ready_pods(release, "solo")
+    assert {p["metadata"]["uid"] for p in after}.isdisjoint(before)
+    assert running_on(after) == {"gpu-l4"}
+
+
+def test_rolling_update_with_surge_would_deadlock_on_a_single_gpu(release: Release) -> None:
+    """The counterfactual of the default: Kubernetes' own RollingUpdate (maxSurge 1, maxUnavailable 0),
+    as a hand-written manifest gets it, starts a new pod that waits forever for the GPU its predecessor
+    holds. (The chart's RollingUpdate for GPU models is maxSurge 0, so even that override cannot do this.)"""
+    assert release.upgrade([l4_model("solo")]).returncode == 0
+    (old,) = ready_pods(release, "solo")
+    (workload,) = release.objects("deployment", "vllm-models.io/model=solo")
+    name = workload["metadata"]["name"]
+
+    surge = {
+        "spec": {
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {"metadata": {"annotations": {"vllm-models.io/test-change": "1"}}},
+        }
+    }
+    release.kubectl("patch", "deployment", name, "--type=strategic", "-p", json.dumps(surge))
+    rollout = release.kubectl("rollout", "status", f"deployment/{name}", "--timeout=20s", check=False)
+    assert rollout.returncode != 0, "the surge rollout finished although the only L4 GPU was taken"
+
+    pods = release.pods("solo")
+    pending = [p for p in pods if p["metadata"]["uid"] != old["metadata"]["uid"]]
+    assert pending, "no surge pod was created"
+    assert "Insufficient nvidia.com/gpu" in (unschedulable_reason(pending[0]) or "")
+    assert old["metadata"]["uid"] in {p["metadata"]["uid"] for p in pods}, (
+        "the old pod must still hold the GPU"
+    )
+
+
+def test_replicas_with_a_readwriteonce_cache_each_get_their_own(release: Release) -> None:
+    """Seed 002's `replicaCount: 2`: no volume shared across nodes, so no Multi-Attach error."""
+    assert release.upgrade([h100_model("pair", replicaCount=2)]).returncode == 0
+    pods = ready_pods(release, "pair", count=2)
+    claims_per_pod = [
+        {
+            v["persistentVolumeClaim"]["claimName"]
+            for v in p["spec"]["volumes"]
+            if "persistentVolumeClaim" in v
+        }
+        for p in pods
+    ]
+    assert all(len(c) == 1 for c in claims_per_pod)
+    assert claims_per_pod[0] != claims_per_pod[1]
