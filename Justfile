@@ -37,9 +37,10 @@ test-e2e *args:
 test-cluster *args:
     {{ venv }}/python -m pytest -m cluster "$@"
 
-# Kind tier: a kind cluster (needs Docker)
-test-kind *args:
-    {{ venv }}/python -m pytest -m kind "$@"
+# Kind tier: the cluster tier plus a real request path on a kind cluster, simulator as engine (needs Docker)
+test-kind *args: kind-up
+    KUBECONFIG="$PWD/.tools/kind/kubeconfig" VLLM_EXTRA_VALUES=hack/kind/engine-sim-values.yaml \
+      {{ venv }}/python -m pytest -m "cluster or kind" "$@"
 
 # ruff, mypy, helm lint, ct lint, yamllint
 lint:

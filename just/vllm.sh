@@ -102,8 +102,11 @@ cmd_upgrade() {
   if secret_exists "$HF_SECRET"; then flags+=(--hf-token-secret "$HF_SECRET"); fi
   vllm-models generate -f "$MODELS" -o "$VALUES" "${flags[@]}"
   echo "vllm: helm upgrade --install $RELEASE (namespace $NS, timeout $TIMEOUT)" >&2
+  # VLLM_EXTRA_VALUES: chart-wide settings the generator does not own (ingress, engine image for kind, ...).
+  local extra=()
+  if [ -n "${VLLM_EXTRA_VALUES:-}" ]; then extra=(--values "$VLLM_EXTRA_VALUES"); fi
   if ! helm upgrade --install "$RELEASE" "$CHART" --namespace "$NS" --create-namespace \
-    --values "$VALUES" --wait --timeout "$TIMEOUT"; then
+    --values "$VALUES" "${extra[@]}" --wait --timeout "$TIMEOUT"; then
     echo "vllm: the release did not become ready within $TIMEOUT; where it stands:" >&2
     cmd_status >&2 || true
     exit 1

@@ -6,6 +6,7 @@ Every call goes through the pinned binaries and the kubeconfig the cluster fixtu
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -79,6 +80,7 @@ class Release:
             str(values),
             "--set",
             "router.auth.masterKey.value=sk-cluster-test",
+            *extra_values(),
             *extra,
         ]
         if wait:
@@ -92,6 +94,34 @@ class Release:
     def objects(self, kind: str, selector: str = "") -> list[dict[str, Any]]:
         args = ["get", kind, "-o", "json"] + (["-l", selector] if selector else [])
         return list(json.loads(self.kubectl(*args).stdout)["items"])
+
+
+def extra_values() -> list[str]:
+    """Chart-wide values a cluster needs beyond the models, e.g. the simulator engine image on kind
+    (VLLM_EXTRA_VALUES, the same variable `just vllm::upgrade` honours)."""
+    path = os.environ.get("VLLM_EXTRA_VALUES", "")
+    return ["-f", path] if path else []
+
+
+def nodes_with_product(kubeconfig: str, product: str) -> set[str]:
+    """Names of the nodes that advertise a GPU product (gpu-h100 locally, a kind worker on kind)."""
+    out = subprocess.run(
+        [
+            require_tool("kubectl"),
+            "--kubeconfig",
+            kubeconfig,
+            "get",
+            "nodes",
+            "-o",
+            "name",
+            "-l",
+            f"nvidia.com/gpu.product={product}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line.removeprefix("node/") for line in out.split()}
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 90, interval: float = 1) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.release import Release, running_on, unschedulable_reason, wait_for
+from tests.cluster.release import Release, nodes_with_product, running_on, unschedulable_reason, wait_for
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.cluster
@@ -67,8 +67,8 @@ def test_install_places_models_on_their_gpus_and_binds_caches(release: Release) 
     result = release.upgrade([h100_model("alpha"), l4_model("beta")])
     assert result.returncode == 0, result.stderr
 
-    assert running_on(ready_pods(release, "alpha")) == {"gpu-h100"}
-    assert running_on(ready_pods(release, "beta")) == {"gpu-l4"}
+    assert running_on(ready_pods(release, "alpha")) == nodes_with_product(release.kubeconfig, H100)
+    assert running_on(ready_pods(release, "beta")) == nodes_with_product(release.kubeconfig, L4)
     claims = release.objects("pvc")
     assert len(claims) == 2
     assert all(c["status"]["phase"] == "Bound" for c in claims)
@@ -178,7 +178,7 @@ def test_single_gpu_rollout_recreate_does_not_deadlock(release: Release) -> None
     assert result.returncode == 0, f"Recreate rollout on the only L4 did not finish: {result.stderr}"
     after = ready_pods(release, "solo")
     assert {p["metadata"]["uid"] for p in after}.isdisjoint(before)
-    assert running_on(after) == {"gpu-l4"}
+    assert running_on(after) == nodes_with_product(release.kubeconfig, L4)
 
 
 def test_rolling_update_with_surge_would_deadlock_on_a_single_gpu(release: Release) -> None:
