@@ -1,39 +1,18 @@
-"""Harness-wide policy: where the pinned tools live, and why a skip in CI is a failure.
+"""Harness-wide policy: a skip in CI is a failure; the pinned helm for every tier that renders.
 
-Each tier's own conftest starts and stops what that tier needs; this file holds only what every tier
-shares.
+Each tier's own conftest starts and stops what that tier needs; shared helpers live in tests/support.py.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
+from tests.support import in_ci, require_tool
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def find_tool(name: str) -> str | None:
-    """The pinned tool under .tools/bin first, then whatever PATH offers."""
-    pinned = TOOLS_BIN / name
-    if pinned.is_file() and os.access(pinned, os.X_OK):
-        return str(pinned)
-    return shutil.which(name)
-
-
-def require_tool(name: str) -> str:
-    """Path of a tool, or a skip naming the command that installs it (a failure in CI, see below)."""
-    path = find_tool(name)
-    if path is None:
-        pytest.skip(f"missing tool {name!r}: run ./hack/bootstrap")
-    return path
+@pytest.fixture(scope="session")
+def helm() -> str:
+    return require_tool("helm")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, TOOLS_BIN
+from tests.support import REPO_ROOT, TOOLS_BIN
 
 LOCAL_KUBECONFIG = REPO_ROOT / ".tools" / "cluster" / "kubeconfig"
 CONTROL_PLANE_TOOLS = (

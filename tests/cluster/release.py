@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.conftest import REPO_ROOT, require_tool
+from tests.support import REPO_ROOT, require_tool
 
 CHART = REPO_ROOT / "charts" / "vllm-models"
 RELEASE = "vllm-models"
@@ -122,18 +120,6 @@ def nodes_with_product(kubeconfig: str, product: str) -> set[str]:
         check=True,
     ).stdout
     return {line.removeprefix("node/") for line in out.split()}
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 90, interval: float = 1) -> Any:
-    """Poll until predicate() is truthy; fail naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def running_on(pods: list[dict[str, Any]]) -> set[str]:

@@ -10,30 +10,19 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cluster.conftest import kubectl, kubectl_json, pinned_versions, tool
+from tests.support import wait_for
 
 pytestmark = pytest.mark.cluster
 
 PINS = pinned_versions()
 H100 = "NVIDIA-H100-80GB-HBM3"
 L4 = "NVIDIA-L4"
-
-
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.5)
 
 
 def gpu_pod(name: str, gpus: int, product: str | None = None, claim: str | None = None) -> dict[str, Any]:
@@ -138,13 +127,13 @@ def test_nodes_report_gpu_capacity_and_product_labels(kube_cluster: str) -> None
 
 def test_two_gpu_pod_with_h100_selector_runs_on_the_h100_node(kube_cluster: str, namespace: str) -> None:
     apply(kube_cluster, namespace, gpu_pod("tp2", gpus=2, product=H100))
-    pod = wait_until(lambda: running_and_ready(kube_cluster, namespace, "tp2"), "pod tp2 Running and Ready")
+    pod = wait_for(lambda: running_and_ready(kube_cluster, namespace, "tp2"), "pod tp2 Running and Ready")
     assert pod["spec"]["nodeName"] == "gpu-h100"
 
 
 def test_l4_selector_schedules_on_the_l4_node(kube_cluster: str, namespace: str) -> None:
     apply(kube_cluster, namespace, gpu_pod("small", gpus=1, product=L4))
-    pod = wait_until(lambda: running_and_ready(kube_cluster, namespace, "small"), "pod small Running")
+    pod = wait_for(lambda: running_and_ready(kube_cluster, namespace, "small"), "pod small Running")
     assert pod["spec"]["nodeName"] == "gpu-l4"
 
 
@@ -157,7 +146,7 @@ def test_pod_needing_more_gpus_than_any_node_stays_pending_with_the_schedulers_r
         scheduled = condition(get(kube_cluster, namespace, "pod", "tp16"), "PodScheduled")
         return scheduled if scheduled and scheduled["status"] == "False" else None
 
-    scheduled = wait_until(unschedulable, "the scheduler to report tp16 unschedulable")
+    scheduled = wait_for(unschedulable, "the scheduler to report tp16 unschedulable")
     assert scheduled["reason"] == "Unschedulable"
     assert "Insufficient nvidia.com/gpu" in scheduled["message"], scheduled["message"]
     # And it stays that way: no node, still Pending.
@@ -187,7 +176,7 @@ def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
         pvc = get(kube_cluster, namespace, "pvc", "cache")
         return pvc if pvc["status"].get("phase") == "Bound" else None
 
-    pvc = wait_until(bound, "claim cache to be Bound")
+    pvc = wait_for(bound, "claim cache to be Bound")
     classes = kubectl_json(kube_cluster, "get", "storageclass")["items"]
     default_key = "storageclass.kubernetes.io/is-default-class"
     default = [
@@ -202,4 +191,4 @@ def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
     )
 
     apply(kube_cluster, namespace, gpu_pod("with-cache", gpus=1, product=H100, claim="cache"))
-    wait_until(lambda: running_and_ready(kube_cluster, namespace, "with-cache"), "pod with-cache Running")
+    wait_for(lambda: running_and_ready(kube_cluster, namespace, "with-cache"), "pod with-cache Running")

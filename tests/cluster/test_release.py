@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.release import Release, nodes_with_product, running_on, unschedulable_reason, wait_for
-from tests.conftest import REPO_ROOT
+from tests.cluster.release import Release, nodes_with_product, running_on, unschedulable_reason
+from tests.support import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.cluster
 

@@ -27,7 +27,6 @@ from e2e_harness import (
     Router,
     engines_from,
     expand,
-    find_tool,
     free_port,
     helm_template,
     replace_flag,
@@ -51,14 +50,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def helm() -> str:
-    path = find_tool("helm")
-    if path is None:
-        pytest.skip("missing tool 'helm': run ./hack/bootstrap")
-    return path
 
 
 def router_binary(name: str) -> str:

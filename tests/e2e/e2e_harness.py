@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,7 +27,8 @@ from typing import Any
 import httpx
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support import REPO_ROOT
+
 VALUES = Path(__file__).with_name("values.yaml")
 CHART = REPO_ROOT / "charts" / "vllm-models"
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
@@ -309,19 +309,6 @@ def model_id(router: Router, model: str) -> str:
     engine's served name); the engine's served name for vllm-router, which routes by what each engine
     reports on /v1/models and has no aliases."""
     return model if router.engine == "litellm" else router.engines[model].served_name
-
-
-def find_tool(name: str) -> str | None:
-    """The pinned tool under .tools/bin, then PATH (as tests/conftest.py), then the bootstrap's cache."""
-    pinned = REPO_ROOT / ".tools" / "bin" / name
-    if pinned.is_file() and os.access(pinned, os.X_OK):
-        return str(pinned)
-    found = shutil.which(name)
-    if found:
-        return found
-    cache = Path(os.environ.get("VLLM_MODELS_CACHE", Path.home() / ".cache" / "vllm-models"))
-    built = sorted(cache.glob(f"tools/{name}-*/bin/{name}"))
-    return str(built[-1]) if built else None
 
 
 def replace_flag(args: list[str], flag: str, value: str) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 KIND_KUBECONFIG = REPO_ROOT / ".tools" / "kind" / "kubeconfig"
 

@@ -15,15 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from render_helpers import CHART, NAMESPACE, RELEASE, Rendered, find_tool
-
-
-@pytest.fixture(scope="session")
-def helm() -> str:
-    path = find_tool("helm")
-    if path is None:
-        pytest.skip("missing tool 'helm': run ./hack/bootstrap")
-    return path
+from render_helpers import CHART, NAMESPACE, RELEASE, Rendered
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,12 @@ Imported by basename (`from render_helpers import ...`): pytest puts this direct
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support import REPO_ROOT
 
 CHART = REPO_ROOT / "charts" / "vllm-models"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "chart"
@@ -66,11 +63,3 @@ def load_fixture(name: str) -> dict[str, Any]:
     data = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-def find_tool(name: str) -> str | None:
-    """The pinned tool under .tools/bin first, then PATH (as tests/conftest.py does)."""
-    pinned = REPO_ROOT / ".tools" / "bin" / name
-    if pinned.is_file() and os.access(pinned, os.X_OK):
-        return str(pinned)
-    return shutil.which(name)

@@ -12,7 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from render_helpers import CHART, FIXTURES, REPO_ROOT, find_tool
+from render_helpers import CHART, FIXTURES, REPO_ROOT
+
+from tests.support import find_tool
 
 pytestmark = pytest.mark.render
 

@@ -8,7 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from render_helpers import CHART, FIXTURES, REPO_ROOT, find_tool
+from render_helpers import CHART, FIXTURES, REPO_ROOT
+
+from tests.support import find_tool
 
 pytestmark = pytest.mark.render
 
