@@ -79,6 +79,7 @@ model_list:
 litellm_settings:
   callbacks:
     - prometheus
+    - vllm_models_hooks.unknown_model_guard
   {{- with $r.litellm.settings }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -148,7 +149,7 @@ settings), for the pod template annotation: a config change restarts the router.
 {{- $r := include "vllm-models.router.values" . | fromJson -}}
 {{- $config := "" -}}
 {{- if eq $r.engine "litellm" -}}
-{{- $config = printf "%s\n%s" (include "vllm-models.router.litellmConfig" .) (include "vllm-models.router.uvicornLogConfig" .) -}}
+{{- $config = printf "%s\n%s\n%s" (include "vllm-models.router.litellmConfig" .) (include "vllm-models.router.uvicornLogConfig" .) (.Files.Get "files/litellm/vllm_models_hooks.py") -}}
 {{- else -}}
 {{- $config = include "vllm-models.router.vllmRouterArgs" . -}}
 {{- end -}}
