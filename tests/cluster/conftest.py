@@ -1,8 +1,8 @@
 """Cluster tier fixtures: one Kubernetes control plane per session, a fresh namespace per test.
 
-`kube_cluster` yields a kubeconfig path:
-- `KUBECONFIG` set in the environment and its cluster answers: that cluster (never the implicit
-  ~/.kube/config, so a test run cannot wander into a cluster nobody named);
+`kubeconfig` yields a kubeconfig path (and feeds pytest-helm-charts' `kube_cluster` fixture):
+- `--kubeconfig PATH` (pytest-helm-charts' option) or `KUBECONFIG` set, and its cluster answers: that
+  cluster (never the implicit ~/.kube/config, so a test run cannot wander into a cluster nobody named);
 - else the local control plane (`hack/cluster-up`: kwok's binary runtime with simulated GPU nodes),
   reused if it is already running; if this session started it, `hack/cluster-down` stops it at the end
   (set VLLM_KEEP_CLUSTER=1 to keep it for the next run).
@@ -95,9 +95,9 @@ def _hack(script: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def kube_cluster() -> Iterator[str]:
+def kubeconfig(pytestconfig: pytest.Config) -> Iterator[str]:
     """Kubeconfig path of the cluster this session tests against (see the module docstring)."""
-    explicit = os.environ.get("KUBECONFIG", "")
+    explicit = pytestconfig.getoption("kubeconfig") or os.environ.get("KUBECONFIG", "")
     if explicit and ":" not in explicit and reachable(explicit):
         yield explicit
         return
@@ -120,6 +120,13 @@ def kube_cluster() -> Iterator[str]:
                 print(f"hack/cluster-down exited {down.returncode}:\n{down.stdout}{down.stderr}")
 
 
+@pytest.fixture(scope="module")
+def kube_config(kubeconfig: str) -> str:
+    """pytest-helm-charts' kubeconfig option, answered with the cluster this session chose, so the
+    plugin's `kube_cluster` (a pykube client) and its wait helpers address the same cluster."""
+    return kubeconfig
+
+
 def recycle_released_volumes(kubeconfig: str | Path) -> None:
     """Make the local pool's Released volumes Available again (they are Retain, like real caches)."""
     pvs = kubectl_json(kubeconfig, "get", "pv", "-l", "vllm-models.io/pv-pool=true")["items"]
@@ -138,15 +145,15 @@ def recycle_released_volumes(kubeconfig: str | Path) -> None:
 
 
 @pytest.fixture
-def namespace(kube_cluster: str, request: pytest.FixtureRequest) -> Iterator[str]:
+def namespace(kubeconfig: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace for one test; deleted afterwards, and the test waits until it is gone."""
     base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
     name = f"t-{base}-{uuid.uuid4().hex[:6]}"
-    kubectl(kube_cluster, "create", "namespace", name)
-    kubectl(kube_cluster, "label", "namespace", name, "vllm-models.io/test=true")
+    kubectl(kubeconfig, "create", "namespace", name)
+    kubectl(kubeconfig, "label", "namespace", name, "vllm-models.io/test=true")
     # Pods are rejected until the namespace's default ServiceAccount exists (ServiceAccount admission).
     deadline = time.monotonic() + 60
-    while kubectl(kube_cluster, "-n", name, "get", "serviceaccount", "default", check=False).returncode:
+    while kubectl(kubeconfig, "-n", name, "get", "serviceaccount", "default", check=False).returncode:
         if time.monotonic() > deadline:
             raise AssertionError(f"namespace {name}: no default ServiceAccount after 60s")
         time.sleep(0.5)
@@ -155,7 +162,7 @@ def namespace(kube_cluster: str, request: pytest.FixtureRequest) -> Iterator[str
     finally:
         # Pods first and without grace (nothing real runs in them): halves the wait for the namespace.
         kubectl(
-            kube_cluster,
+            kubeconfig,
             "-n",
             name,
             "delete",
@@ -167,7 +174,7 @@ def namespace(kube_cluster: str, request: pytest.FixtureRequest) -> Iterator[str
             check=False,
         )
         kubectl(
-            kube_cluster,
+            kubeconfig,
             "delete",
             "namespace",
             name,
@@ -176,12 +183,12 @@ def namespace(kube_cluster: str, request: pytest.FixtureRequest) -> Iterator[str
             check=False,
             timeout=240,
         )
-        recycle_released_volumes(kube_cluster)
+        recycle_released_volumes(kubeconfig)
 
 
 @pytest.fixture
-def release(kube_cluster: str, namespace: str, tmp_path: Path) -> Any:
+def release(kubeconfig: str, namespace: str, tmp_path: Path) -> Any:
     """A Helm release of the chart in a fresh namespace (tests/cluster/release.py)."""
     from tests.cluster.release import Release
 
-    return Release(kubeconfig=kube_cluster, namespace=namespace, workdir=tmp_path)
+    return Release(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path)

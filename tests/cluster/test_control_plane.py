@@ -103,16 +103,16 @@ def test_kubectl_and_etcd_report_their_pins() -> None:
 # ----------------------------------------------------------------------------- control plane
 
 
-def test_control_plane_answers(kube_cluster: str) -> None:
-    assert kubectl(kube_cluster, "get", "--raw", "/readyz").stdout.strip() == "ok"
-    server = json.loads(kubectl(kube_cluster, "version", "-o", "json").stdout)["serverVersion"]
+def test_control_plane_answers(kubeconfig: str) -> None:
+    assert kubectl(kubeconfig, "get", "--raw", "/readyz").stdout.strip() == "ok"
+    server = json.loads(kubectl(kubeconfig, "version", "-o", "json").stdout)["serverVersion"]
     assert server["gitVersion"].startswith("v1.")
-    if kube_cluster.endswith(".tools/cluster/kubeconfig"):
+    if kubeconfig.endswith(".tools/cluster/kubeconfig"):
         assert server["gitVersion"] == PINS["KUBERNETES_VERSION"]
 
 
-def test_nodes_report_gpu_capacity_and_product_labels(kube_cluster: str) -> None:
-    nodes = {n["metadata"]["name"]: n for n in kubectl_json(kube_cluster, "get", "nodes")["items"]}
+def test_nodes_report_gpu_capacity_and_product_labels(kubeconfig: str) -> None:
+    nodes = {n["metadata"]["name"]: n for n in kubectl_json(kubeconfig, "get", "nodes")["items"]}
     expected = {"gpu-h100": (H100, "8"), "gpu-l4": (L4, "1")}
     for name, (product, gpus) in expected.items():
         assert name in nodes, f"node {name} missing; nodes: {sorted(nodes)}"
@@ -125,25 +125,25 @@ def test_nodes_report_gpu_capacity_and_product_labels(kube_cluster: str) -> None
     assert nodes["gpu-h100"]["metadata"]["labels"]["nvidia.com/gpu.memory"] == "81559"
 
 
-def test_two_gpu_pod_with_h100_selector_runs_on_the_h100_node(kube_cluster: str, namespace: str) -> None:
-    apply(kube_cluster, namespace, gpu_pod("tp2", gpus=2, product=H100))
-    pod = wait_for(lambda: running_and_ready(kube_cluster, namespace, "tp2"), "pod tp2 Running and Ready")
+def test_two_gpu_pod_with_h100_selector_runs_on_the_h100_node(kubeconfig: str, namespace: str) -> None:
+    apply(kubeconfig, namespace, gpu_pod("tp2", gpus=2, product=H100))
+    pod = wait_for(lambda: running_and_ready(kubeconfig, namespace, "tp2"), "pod tp2 Running and Ready")
     assert pod["spec"]["nodeName"] == "gpu-h100"
 
 
-def test_l4_selector_schedules_on_the_l4_node(kube_cluster: str, namespace: str) -> None:
-    apply(kube_cluster, namespace, gpu_pod("small", gpus=1, product=L4))
-    pod = wait_for(lambda: running_and_ready(kube_cluster, namespace, "small"), "pod small Running")
+def test_l4_selector_schedules_on_the_l4_node(kubeconfig: str, namespace: str) -> None:
+    apply(kubeconfig, namespace, gpu_pod("small", gpus=1, product=L4))
+    pod = wait_for(lambda: running_and_ready(kubeconfig, namespace, "small"), "pod small Running")
     assert pod["spec"]["nodeName"] == "gpu-l4"
 
 
 def test_pod_needing_more_gpus_than_any_node_stays_pending_with_the_schedulers_reason(
-    kube_cluster: str, namespace: str
+    kubeconfig: str, namespace: str
 ) -> None:
-    apply(kube_cluster, namespace, gpu_pod("tp16", gpus=16))
+    apply(kubeconfig, namespace, gpu_pod("tp16", gpus=16))
 
     def unschedulable() -> dict[str, Any] | None:
-        scheduled = condition(get(kube_cluster, namespace, "pod", "tp16"), "PodScheduled")
+        scheduled = condition(get(kubeconfig, namespace, "pod", "tp16"), "PodScheduled")
         return scheduled if scheduled and scheduled["status"] == "False" else None
 
     scheduled = wait_for(unschedulable, "the scheduler to report tp16 unschedulable")
@@ -151,18 +151,18 @@ def test_pod_needing_more_gpus_than_any_node_stays_pending_with_the_schedulers_r
     assert "Insufficient nvidia.com/gpu" in scheduled["message"], scheduled["message"]
     # And it stays that way: no node, still Pending.
     time.sleep(3)
-    pod = get(kube_cluster, namespace, "pod", "tp16")
+    pod = get(kubeconfig, namespace, "pod", "tp16")
     assert pod["status"]["phase"] == "Pending"
     assert not pod["spec"].get("nodeName")
     # The same reason is what `kubectl describe` and events show a user.
     events = kubectl_json(
-        kube_cluster, "-n", namespace, "get", "events", "--field-selector", "involvedObject.name=tp16"
+        kubeconfig, "-n", namespace, "get", "events", "--field-selector", "involvedObject.name=tp16"
     )["items"]
     assert any(e["reason"] == "FailedScheduling" and "nvidia.com/gpu" in e["message"] for e in events)
 
 
 def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
-    kube_cluster: str, namespace: str
+    kubeconfig: str, namespace: str
 ) -> None:
     claim = {
         "apiVersion": "v1",
@@ -170,14 +170,14 @@ def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
         "metadata": {"name": "cache"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}},
     }
-    apply(kube_cluster, namespace, claim)
+    apply(kubeconfig, namespace, claim)
 
     def bound() -> dict[str, Any] | None:
-        pvc = get(kube_cluster, namespace, "pvc", "cache")
+        pvc = get(kubeconfig, namespace, "pvc", "cache")
         return pvc if pvc["status"].get("phase") == "Bound" else None
 
     pvc = wait_for(bound, "claim cache to be Bound")
-    classes = kubectl_json(kube_cluster, "get", "storageclass")["items"]
+    classes = kubectl_json(kubeconfig, "get", "storageclass")["items"]
     default_key = "storageclass.kubernetes.io/is-default-class"
     default = [
         c["metadata"]["name"]
@@ -186,9 +186,9 @@ def test_claim_against_the_default_storage_class_binds_and_its_pod_runs(
     ]
     assert default, "no default StorageClass"
     assert pvc["spec"]["storageClassName"] == default[0]
-    assert pvc["status"]["capacity"]["storage"] in {"100Gi", "500Gi", "2Ti"} or not kube_cluster.endswith(
+    assert pvc["status"]["capacity"]["storage"] in {"100Gi", "500Gi", "2Ti"} or not kubeconfig.endswith(
         ".tools/cluster/kubeconfig"
     )
 
-    apply(kube_cluster, namespace, gpu_pod("with-cache", gpus=1, product=H100, claim="cache"))
-    wait_for(lambda: running_and_ready(kube_cluster, namespace, "with-cache"), "pod with-cache Running")
+    apply(kubeconfig, namespace, gpu_pod("with-cache", gpus=1, product=H100, claim="cache"))
+    wait_for(lambda: running_and_ready(kubeconfig, namespace, "with-cache"), "pod with-cache Running")

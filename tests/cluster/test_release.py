@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from pytest_helm_charts.clusters import Cluster
+from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
 from tests.cluster.release import Release, nodes_with_product, running_on, unschedulable_reason
 from tests.support import REPO_ROOT, wait_for
@@ -63,9 +65,16 @@ def pod_uids(release: Release, name: str) -> set[str]:
     return {p["metadata"]["uid"] for p in release.pods(name)}
 
 
-def test_install_places_models_on_their_gpus_and_binds_caches(release: Release) -> None:
+def test_install_places_models_on_their_gpus_and_binds_caches(
+    release: Release, kube_cluster: Cluster
+) -> None:
     result = release.upgrade([h100_model("alpha"), l4_model("beta")])
     assert result.returncode == 0, result.stderr
+    assert kube_cluster.kube_client is not None
+    deployments = wait_for_deployments_to_run(
+        kube_cluster.kube_client, ["vllm-models-alpha", "vllm-models-beta"], release.namespace, timeout_sec=60
+    )
+    assert len(deployments) == 2
 
     assert running_on(ready_pods(release, "alpha")) == nodes_with_product(release.kubeconfig, H100)
     assert running_on(ready_pods(release, "beta")) == nodes_with_product(release.kubeconfig, L4)
