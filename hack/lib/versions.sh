@@ -14,6 +14,8 @@ KUBERNETES_MINOR=36
 HELM_VERSION=v3.22.0
 # chart-testing v3.14.0 (binary `ct`): newest release on the proxy; lints with our helm, yamllint, yamale.
 CT_VERSION=v3.14.0
+# helm-docs v1.14.2: newest release on the proxy; writes the chart README from values.yaml's `# --` comments.
+HELM_DOCS_VERSION=v1.14.2
 # kwok/kwokctl v0.8.0: newest release; its binary runtime runs the control plane without Docker.
 KWOK_VERSION=v0.8.0
 # etcd v3.6.10: what kwok v0.8.0 maps Kubernetes 1.36 to (pkg/kwokctl/components/etcd_version.go).

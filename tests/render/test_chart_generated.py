@@ -14,7 +14,7 @@ import pytest
 import yaml
 from render_helpers import CHART, FIXTURES, REPO_ROOT
 
-from tests.support import find_tool
+from tests.support import require_tool
 
 pytestmark = pytest.mark.render
 
@@ -38,8 +38,7 @@ def test_golden_files_are_current(helm: str) -> None:
 
 
 def test_readme_is_generated() -> None:
-    if find_tool("helm-docs") is None and find_tool("go") is None:
-        pytest.skip("missing tool 'helm-docs' (or go to build it): run ./hack/bootstrap")
+    require_tool("helm-docs")
     proc = run("hack/generate-chart-readme", "--check")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
