@@ -35,6 +35,8 @@ def gpu_pod(name: str, gpus: int, product: str | None = None, claim: str | None 
         container["resources"]["requests"]["nvidia.com/gpu"] = str(gpus)
         container["resources"]["limits"]["nvidia.com/gpu"] = str(gpus)
     spec: dict[str, Any] = {"containers": [container]}
+    if gpus:
+        spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     if product:
         spec["nodeSelector"] = {"nvidia.com/gpu.product": product}
     if claim:

@@ -30,8 +30,11 @@ def test_engine_pod_settings(everything: Rendered) -> None:
         "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
         "topology.kubernetes.io/zone": "eu-west-1a",
     }
+    # engine.gpuTolerations first (the pod requests GPUs), then the model's own
     assert pod["tolerations"] == [
-        {"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoSchedule"}
+        {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"},
+        {"effect": "NoSchedule", "key": "gpu-pool", "operator": "Equal", "value": "inference"},
+        {"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoSchedule"},
     ]
     assert "podAntiAffinity" in pod["affinity"]
     assert pod["terminationGracePeriodSeconds"] == 120
@@ -186,3 +189,25 @@ def test_per_replica_scenario(render) -> None:
     # a RWO cache cannot follow a surge pod to another node: RollingUpdate without surge
     assert cpu["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     assert engine_container(cpu)["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi"}
+
+
+def test_only_gpu_pods_tolerate_the_gpu_taint(render) -> None:
+    """GPU node pools are tainted; a CPU-only model must not take their slots, a GPU model must fit."""
+    rendered = render(
+        {
+            "models": [
+                {"name": "gpu", "modelURL": "org/a"},
+                {"name": "cpu", "modelURL": "org/b", "requestGPU": 0},
+            ],
+            "router": {"auth": {"masterKey": {"value": "sk-test"}}},
+        }
+    )
+    pods = {
+        d["metadata"]["labels"]["vllm-models.io/model"]: d["spec"]["template"]["spec"]
+        for d in rendered.of_kind("Deployment")
+        if "vllm-models.io/model" in d["metadata"]["labels"]
+    }
+    assert pods["gpu"]["tolerations"] == [
+        {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}
+    ]
+    assert "tolerations" not in pods["cpu"]

@@ -45,7 +45,8 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $m.tolerations }}
+  {{- $tolerations := concat (ternary $ctx.Values.engine.gpuTolerations list (gt (int $d.gpus) 0)) ($m.tolerations | default list) }}
+  {{- with $tolerations }}
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
