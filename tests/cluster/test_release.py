@@ -232,3 +232,28 @@ def test_replicas_with_a_readwriteonce_cache_each_get_their_own(release: Release
     ]
     assert all(len(c) == 1 for c in claims_per_pod)
     assert claims_per_pod[0] != claims_per_pod[1]
+
+
+@pytest.mark.parametrize("seed", ["seed002-example.yaml", "seed002-multiple-replicas.yaml"])
+def test_seed_002_models_yaml_deploys_unchanged(release: Release, seed: str) -> None:
+    """Seed 002's files, byte for byte, through `just vllm::upgrade`: every model's pods run on a GPU node,
+    and the two replicas of a ReadWriteOnce cache each get their own claim (no Multi-Attach)."""
+    source = REPO_ROOT / "tests" / "fixtures" / "models" / "valid" / seed
+    models = yaml.safe_load(source.read_text())
+    (release.workdir / "models.yaml").write_bytes(source.read_bytes())
+    run_just(release, "vllm::upgrade")
+
+    for entry in models:
+        pods = ready_pods(release, entry["name"], count=entry.get("replicaCount", 1))
+        assert running_on(pods) <= nodes_with_gpus(release.kubeconfig)
+        claims = {
+            v["persistentVolumeClaim"]["claimName"]
+            for p in pods
+            for v in p["spec"]["volumes"]
+            if "persistentVolumeClaim" in v
+        }
+        assert len(claims) == len(pods)
+
+
+def nodes_with_gpus(kubeconfig: str) -> set[str]:
+    return nodes_with_product(kubeconfig, H100) | nodes_with_product(kubeconfig, L4)
