@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
+from . import __version__, capacity
 from .atomic import write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
@@ -296,6 +296,43 @@ def list_models(models_file: Path) -> None:
     except VllmModelsError as e:
         _fail(e)
     click.echo(table(models), nl=False)
+
+
+@cli.command("preflight")
+@file_option
+@click.option(
+    "--allow-network/--no-network",
+    default=False,
+    envvar="VLLM_PREFLIGHT_ALLOW_NETWORK",
+    show_envvar=True,
+    help="Read config.json from huggingface.co for models that models.yaml, the local Hugging Face cache "
+    "and the bundled catalog do not describe (answers are cached).",
+)
+@click.option(
+    "--hf-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Hugging Face cache (HF_HOME or its hub/); default $HF_HUB_CACHE, $HF_HOME/hub, "
+    "~/.cache/huggingface.",
+)
+def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | None) -> None:
+    """Show whether each model fits its GPUs, host RAM and weight cache.
+
+    KV cache per token, memory left for it, largest context, concurrency, headroom and fixes
+    (docs/preflight.md). Exit 1 when a model cannot start, unless its preflight.allowUnfit is true.
+    """
+    display = _display(models_file)
+    try:
+        models = validate_file(models_file, display)
+    except VllmModelsError as e:
+        _fail(e)
+    reports = capacity.preflight(models, source_file=display, allow_network=allow_network, hf_cache=hf_cache)
+    click.echo(capacity.render_table(reports), nl=False)
+    found = capacity.findings(reports)
+    for f in found:
+        warning = "" if f.severity == "error" else "warning: "
+        click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
+    if any(f.severity == "error" for f in found):
+        sys.exit(1)
 
 
 def _write(path: Path, text: str) -> None:
