@@ -86,6 +86,7 @@ litellm_settings:
 general_settings:
   {{- if $r.auth.enabled }}
   master_key: os.environ/LITELLM_MASTER_KEY
+  custom_auth: vllm_models_hooks.master_key_only
   {{- end }}
   disable_spend_logs: true
 {{- end -}}
