@@ -40,6 +40,12 @@ def gpus(entry: dict[str, Any]) -> int:
     return (tp or 1) * pp
 
 
+def tensor_parallel_size(entry: dict[str, Any]) -> int:
+    """``tensorParallelSize`` as written, else the GPUs per replica left after pipeline parallelism."""
+    tp, pp = parallelism(entry)
+    return tp if tp is not None else max(gpus(entry) // pp, 1)
+
+
 def replicas(entry: dict[str, Any]) -> int:
     """Replica count (default 1)."""
     return _int(entry.get("replicaCount"), 1)
@@ -76,9 +82,8 @@ def expand_model(entry: dict[str, Any], storage_class: str | None = None) -> dic
     out.setdefault("servedModelName", out["name"])
     gpu_count = gpus(entry)
     out["requestGPU"] = gpu_count
-    tp, pp = parallelism(entry)
-    if tp is None and gpu_count > 0:
-        out["vllmConfig"]["tensorParallelSize"] = max(gpu_count // pp, 1)
+    if parallelism(entry)[0] is None and gpu_count > 0:
+        out["vllmConfig"]["tensorParallelSize"] = tensor_parallel_size(entry)
     out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
     out["cacheMode"] = cache_mode(entry)
     if storage_class and "storageClass" not in out and "existingClaim" not in out:

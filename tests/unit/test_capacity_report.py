@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from vllm_models.capacity import check, findings, preflight, render_table
 from vllm_models.capacity.units import QuantityError, parse_quantity
+from vllm_models.expand import expand_models
 
 pytestmark = pytest.mark.unit
 
@@ -173,3 +174,18 @@ def test_short_by_less_than_the_estimates_uncertainty_is_a_warning() -> None:
     # the same shortfall against the engine's own figure is an error
     (measured,) = preflight([{**entry, "preflight": {"reportedKVCacheGiB": r.kv_available_gib}}])
     assert [f.severity for f in measured.findings if f.path == "$[0].vllmConfig.maxModelLen"] == ["error"]
+
+
+def test_parallelism_derived_like_generate() -> None:
+    """requestGPU 4 with pipelineParallelSize 2 is tensor parallel 2, as `generate` writes it."""
+    entry = {
+        "name": "pp",
+        "modelURL": "meta-llama/Llama-3.1-70B-Instruct",
+        "gpuProduct": "NVIDIA-H100-80GB-HBM3",
+        "requestGPU": 4,
+        "vllmConfig": {"pipelineParallelSize": 2, "maxModelLen": 8192},
+    }
+    (r,) = preflight([entry])
+    assert (r.tensor_parallel, r.pipeline_parallel) == (2, 2)
+    (expanded,) = expand_models([entry])
+    assert expanded["vllmConfig"]["tensorParallelSize"] == r.tensor_parallel

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..expand import parallelism, tensor_parallel_size
 from . import arithmetic as ar
 from .advice import advise
 from .catalog import lookup_gpu
@@ -58,8 +59,8 @@ def build_report(index: int, entry: dict[str, Any], options: Options) -> ModelRe
     vc = as_dict(entry.get("vllmConfig"))
     pf = as_dict(entry.get("preflight"))
     url = str(entry.get("modelURL", ""))
-    tp = pos_int(vc.get("tensorParallelSize")) or pos_int(entry.get("requestGPU")) or 1
-    pp = pos_int(vc.get("pipelineParallelSize")) or 1
+    # The same derivation generate writes for the chart, so preflight checks the shape that deploys.
+    tp, pp = tensor_parallel_size(entry), parallelism(entry)[1]
     util = pos_float(vc.get("gpuMemoryUtilization")) or ar.DEFAULT_GPU_MEMORY_UTILIZATION
     gpu, gpu_notes = resolve_gpu(entry, pf)
     arch, arch_notes = resolve_architecture(
