@@ -1,10 +1,11 @@
-"""Helpers every tier shares: where the pinned tools are, and polling with a message that says what
-never happened."""
+"""Helpers every tier shares: where the pinned tools are, free loopback ports, and polling with a
+message that says what never happened."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,3 +47,10 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 90, inter
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -27,7 +27,6 @@ from e2e_harness import (
     Router,
     engines_from,
     expand,
-    free_port,
     helm_template,
     replace_flag,
     service_map,
@@ -35,6 +34,8 @@ from e2e_harness import (
     to_loopback,
     wait_until,
 )
+
+from tests.support import free_port
 
 ROUTER_ENGINES = ("litellm", "vllm-router")
 # vllm-router 0.1.17 can neither check client keys nor reach engines that require one: the chart refuses

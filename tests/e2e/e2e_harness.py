@@ -15,7 +15,6 @@ import base64
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, free_port
 
 VALUES = Path(__file__).with_name("values.yaml")
 CHART = REPO_ROOT / "charts" / "vllm-models"
@@ -35,12 +34,6 @@ VENV_BIN = REPO_ROOT / ".venv" / "bin"
 RELEASE = "vllm-models"
 NAMESPACE = "vllm"
 SERVICE_URL = re.compile(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -7,7 +7,6 @@ containers can show: a request through the router to an engine pod.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 
@@ -35,9 +34,3 @@ def kind_namespace(kind_kubeconfig: str, request: pytest.FixtureRequest) -> Iter
     subprocess.run([*kubectl, "create", "namespace", name], check=True, capture_output=True)
     yield name
     subprocess.run([*kubectl, "delete", "namespace", name, "--wait=true", "--timeout=300s"], check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

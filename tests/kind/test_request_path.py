@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from tests.cluster.release import Release, extra_values
-from tests.kind.conftest import free_port
-from tests.support import REPO_ROOT, require_tool
+from tests.support import REPO_ROOT, free_port, require_tool
 
 pytestmark = pytest.mark.kind
 
