@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from tests.cluster.conftest import kubectl
 from tests.support import REPO_ROOT, require_tool
 
 CHART = REPO_ROOT / "charts" / "vllm-models"
@@ -48,7 +49,7 @@ class Release:
         )
 
     def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self._run(require_tool("kubectl"), "--namespace", self.namespace, *args, check=check)
+        return kubectl(self.kubeconfig, "--namespace", self.namespace, *args, check=check)
 
     def generate_values(self, models: list[dict[str, Any]]) -> Path:
         """models.yaml → chart values through the real CLI, as `just vllm::upgrade` does."""
@@ -103,22 +104,7 @@ def extra_values() -> list[str]:
 
 def nodes_with_product(kubeconfig: str, product: str) -> set[str]:
     """Names of the nodes that advertise a GPU product (gpu-h100 locally, a kind worker on kind)."""
-    out = subprocess.run(
-        [
-            require_tool("kubectl"),
-            "--kubeconfig",
-            kubeconfig,
-            "get",
-            "nodes",
-            "-o",
-            "name",
-            "-l",
-            f"nvidia.com/gpu.product={product}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = kubectl(kubeconfig, "get", "nodes", "-o", "name", "-l", f"nvidia.com/gpu.product={product}").stdout
     return {line.removeprefix("node/") for line in out.split()}
 
 
