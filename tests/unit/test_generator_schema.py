@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from vllm_models.docs import render
+from vllm_models.quantity import is_quantity
 from vllm_models.schema import apply_defaults, model_schema, models_schema
 
 from .helpers import REPO
@@ -58,3 +59,30 @@ def test_defaults_come_from_the_schema() -> None:
 def test_models_yaml_docs_are_up_to_date() -> None:
     committed = (REPO / "docs" / "models-yaml.md").read_text()
     assert committed == render(), "docs/models-yaml.md is out of date: run hack/generate-docs"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "16Gi",
+        "500Mi",
+        "500m",
+        "8",
+        "+2",
+        "1.5Ti",
+        "80G",
+        "16GB",
+        "16gi",
+        "1e9",
+        "-1Gi",
+        "1.",
+        ".5",
+        "16 Gi",
+        "",
+    ],
+)
+def test_quantity_parser_agrees_with_the_schema_pattern(text: str) -> None:
+    """vllm_models.quantity restates the schema's quantity pattern as a parser; the two never drift."""
+    pattern = models_schema()["$defs"]["quantity"]["anyOf"][0]["pattern"]
+    by_schema = Draft202012Validator({"type": "string", "pattern": pattern}).is_valid(text)
+    assert by_schema == is_quantity(text)
