@@ -1,1 +1,0 @@
-"""Simulated inference engines for the e2e tier (see engine.py)."""
