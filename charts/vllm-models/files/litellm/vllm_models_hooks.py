@@ -1,10 +1,10 @@
 """LiteLLM proxy hooks shipped by the vllm-models chart (loaded from the config's directory).
 
 - A request for a model this router does not serve gets a 404 that names the models it does serve.
-  LiteLLM 1.80.0's own answer is a 400 that only says "Call /v1/models", which leaves a client with a
+  LiteLLM's own answer (1.80 to 1.108) is a 400 that only says "Call /v1/models", which leaves a client with a
   typo guessing.
 - Auth: the chart runs LiteLLM without a database, where only the master key can be valid. LiteLLM
-  1.80.0 answers any other key with 400 "No connected db."; `master_key_only` answers it with a 401.
+  alone answers any other key with 400 "No connected db."; `master_key_only` answers it with a 401.
   (Virtual keys need a database; with one, drop `custom_auth` and LiteLLM's own key checks apply.)
 Routing and everything else stay LiteLLM's.
 """
@@ -41,9 +41,10 @@ class UnknownModelGuard(CustomLogger):  # type: ignore[misc]
 unknown_model_guard = UnknownModelGuard()
 
 
-async def master_key_only(request: Request, api_key: str) -> UserAPIKeyAuth:
+async def master_key_only(request: Request, api_key: str | None) -> UserAPIKeyAuth:
     master = os.environ.get("LITELLM_MASTER_KEY", "")
-    presented = api_key.removeprefix("Bearer ").strip()
+    # LiteLLM passes None, not "", when the request has no Authorization header.
+    presented = (api_key or "").removeprefix("Bearer ").strip()
     # An unset master key must not make the empty key valid; compare_digest keeps the timing flat.
     if master and hmac.compare_digest(presented.encode(), master.encode()):
         return UserAPIKeyAuth(api_key=presented, user_role=LitellmUserRoles.PROXY_ADMIN)

@@ -5,21 +5,11 @@ rendered from the models (LiteLLM config.yaml, or vllm-router arguments). Names 
 */}}
 
 {{/*
-vllm-models.router.values: `router` with defaults for every optional block, as JSON. Templates read
-this instead of `.Values.router` so an older values file (or a values file written inline in Argo CD
-with only a few keys) renders the same as one that spells every key.
+vllm-models.router.values: `router` as JSON. Helm merges values.yaml under every user or Argo CD inline
+values file, so values.yaml is the one place each router default (image tags, ports, policy) is set.
 */}}
 {{- define "vllm-models.router.values" -}}
-{{- $defaults := dict
-  "litellm" (dict "image" (dict "repository" "ghcr.io/berriai/litellm" "tag" "v1.80.0-stable" "pullPolicy" "IfNotPresent") "numWorkers" 1 "port" 4000 "logLevel" "ERROR" "settings" dict)
-  "vllmRouter" (dict "image" (dict "repository" "vllm/vllm-router" "tag" "v0.1.17" "pullPolicy" "IfNotPresent") "policy" "round_robin" "discovery" "kubernetes" "port" 8000 "metricsPort" 29000 "extraArgs" list)
-  "podDisruptionBudget" (dict "enabled" false "minAvailable" 1)
-  "autoscaling" (dict "enabled" false "minReplicas" 1 "maxReplicas" 4 "targetCPUUtilizationPercentage" 80)
-  "ingress" (dict "enabled" false "className" "" "annotations" dict "hosts" list "tls" list)
-  "httpRoute" (dict "enabled" false "annotations" dict "parentRefs" list "hostnames" list)
-  "podAnnotations" dict "nodeSelector" dict "tolerations" list "affinity" dict
--}}
-{{- include "vllm-models.deepMerge" (dict "base" $defaults "over" .Values.router) -}}
+{{- toJson .Values.router -}}
 {{- end -}}
 
 {{/*
@@ -80,6 +70,9 @@ litellm_settings:
   callbacks:
     - prometheus
     - vllm_models_hooks.unknown_model_guard
+  {{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
+  NetworkPolicy decides who reaches the port. */}}
+  require_auth_for_metrics_endpoint: false
   {{- with $r.litellm.settings }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
