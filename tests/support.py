@@ -1,11 +1,11 @@
-"""Helpers every tier shares: where the pinned tools are, free loopback ports, and polling with a
+"""Helpers every tier shares: where the pinned tools are and their pins, and polling with a
 message that says what never happened."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +49,7 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 90, inter
         time.sleep(interval)
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def pinned_versions() -> dict[str, str]:
+    """The pins of hack/lib/versions.sh (NAME=value lines), the one place the tools' versions live."""
+    text = (REPO_ROOT / "hack" / "lib" / "versions.sh").read_text()
+    return dict(re.findall(r"^([A-Z][A-Z0-9_]*)=([^\s$]+)$", text, flags=re.MULTILINE))
