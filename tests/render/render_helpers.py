@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, pinned_versions
 
 CHART = REPO_ROOT / "charts" / "vllm-models"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "chart"
@@ -18,7 +18,7 @@ RELEASE = "vllm-models"
 NAMESPACE = "vllm"
 # Kubernetes versions every rendered object must validate against: the oldest supported (Chart.yaml
 # kubeVersion >=1.30) and the pinned one (hack/lib/versions.sh).
-K8S_VERSIONS = ("1.30.0", "1.36.0")
+K8S_VERSIONS = ("1.30.0", f"1.{pinned_versions()['KUBERNETES_MINOR']}.0")
 
 
 @dataclass

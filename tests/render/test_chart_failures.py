@@ -92,7 +92,7 @@ def test_local_path_model_skips_staging(render) -> None:
     assert r.returncode == 0, r.stderr
     pod = r.workload("m")["spec"]["template"]["spec"]
     assert "initContainers" not in pod
-    assert pod["containers"][0]["args"][0] == "--model=/models/my-finetune"
+    assert pod["containers"][0]["args"][0] == "/models/my-finetune"
     assert not r.of_kind("PersistentVolumeClaim")  # the existing claim is used, none is created
 
 

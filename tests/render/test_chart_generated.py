@@ -117,7 +117,7 @@ def test_schema_accepts_the_generator_output() -> None:
     ]
     values = {
         "models": [with_defaults(defs["model"], e, defs) for e in entries],
-        "image": {"repository": "vllm/vllm-openai", "tag": "v0.11.0"},
+        "image": {"repository": "vllm/vllm-openai", "tag": "v0.32.0"},
         "hfToken": {"existingSecret": "hf"},
         "router": {"enabled": True, "replicaCount": 2},
     }

@@ -54,6 +54,6 @@ def test_generated_values_render(render, tmp_path: Path) -> None:
     assert r.workload("llama3")["kind"] == "Deployment"
     assert r.workload("qwen")["kind"] == "StatefulSet"
     assert engine_container(r.workload("qwen"))["args"][:2] == [
-        "--model=Qwen/Qwen2.5-7B-Instruct",
+        "Qwen/Qwen2.5-7B-Instruct",
         "--served-model-name=qwen",
     ]

@@ -22,7 +22,7 @@ def test_engine_pod_settings(everything: Rendered) -> None:
     sts = everything.get("StatefulSet", "ai-serving-llama-3-3-70b")
     pod = sts["spec"]["template"]["spec"]
     engine = engine_container(sts)
-    assert engine["image"] == "vllm/vllm-openai:v0.11.0"  # the model's own image beats the chart's
+    assert engine["image"] == "vllm/vllm-openai:v0.32.0"  # the model's own image beats the chart's
     assert engine["command"] == ["vllm", "serve"]
     assert pod["imagePullSecrets"] == [{"name": "registry-credentials"}]
     assert pod["runtimeClassName"] == "nvidia-cdi" and pod["priorityClassName"] == "inference-high"
@@ -75,7 +75,7 @@ def test_model_defaults_merge(everything: Rendered) -> None:
     dep = everything.get("Deployment", "ai-serving-coder-chat")
     pod = dep["spec"]["template"]["spec"]
     engine = engine_container(dep)
-    assert engine["image"] == "registry.example.com/vllm/vllm-openai:v0.11.0"
+    assert engine["image"] == "registry.example.com/vllm/vllm-openai:v0.32.0"
     assert engine["imagePullPolicy"] == "Always"
     assert engine["resources"]["requests"]["cpu"] == "4"  # from modelDefaults
     assert pod["runtimeClassName"] == "nvidia"

@@ -18,7 +18,7 @@ def test_seed000_llama_70b_fp8_on_h100(render) -> None:
     assert r.returncode == 0, r.stderr
     dep = r.get("Deployment", "vllm-models-llama-3-3-70b")
     assert args_of(r, "llama-3-3-70b") == [
-        "--model=nvidia/Llama-3.3-70B-Instruct-FP8",
+        "nvidia/Llama-3.3-70B-Instruct-FP8",
         "--served-model-name=llama-3-3-70b",
         "--port=8000",
         "--max-model-len=32000",
@@ -63,7 +63,7 @@ def test_seed001_coder_chat_awq(render) -> None:
     assert dep["spec"]["replicas"] == 0  # a new GPU model starts at $0 idle
     assert dep["spec"]["strategy"] == {"type": "Recreate"}
     assert args_of(r, "coder-chat") == [
-        "--model=Qwen/Qwen2.5-Coder-3B-Instruct-AWQ",
+        "Qwen/Qwen2.5-Coder-3B-Instruct-AWQ",
         "--served-model-name=qwen2.5-coder-3b-instruct",
         "--port=8000",
         "--max-model-len=16384",
@@ -77,7 +77,7 @@ def test_seed001_coder_chat_awq(render) -> None:
     assert env["VLLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "vllm-api-key", "key": "api-key"}
     # the weights are pre-staged by an init container with the same image, into the same cache
     (stage,) = pod["initContainers"]
-    assert stage["image"] == engine["image"] == "vllm/vllm-openai:v0.11.0"
+    assert stage["image"] == engine["image"] == "vllm/vllm-openai:v0.32.0"
     assert stage["command"][:2] == ["python3", "-c"] and "snapshot_download" in stage["command"][2]
     assert {e["name"]: e.get("value") for e in stage["env"]}[
         "MODEL_ID"
@@ -128,7 +128,7 @@ def test_seed002_llama3_and_qwen_unchanged_format(render) -> None:
         stage = dep["spec"]["template"]["spec"]["initContainers"][0]
         token = {e["name"]: e for e in stage["env"]}["HF_TOKEN"]
         assert token["valueFrom"]["secretKeyRef"] == {"name": "vllm-hf-token", "key": "token"}
-    assert args_of(r, "qwen")[:2] == ["--model=Qwen/Qwen2.5-7B-Instruct", "--served-model-name=qwen"]
+    assert args_of(r, "qwen")[:2] == ["Qwen/Qwen2.5-7B-Instruct", "--served-model-name=qwen"]
     # secrets only by reference: no Secret is created from an existingSecret
     assert r.of_kind("Secret") == [] or all(
         s["metadata"]["labels"].get("app.kubernetes.io/component") == "router" for s in r.of_kind("Secret")
@@ -165,8 +165,8 @@ def test_seed003_argocd_inline_values(render) -> None:
         "vllm-models-dialogpt-medium",
         "vllm-models-llama2-7b-chat",
     }
-    assert args_of(r, "dialogpt-medium")[0] == "--model=microsoft/DialoGPT-medium"
-    assert args_of(r, "llama2-7b-chat")[0] == "--model=meta-llama/Llama-2-7b-chat-hf"
+    assert args_of(r, "dialogpt-medium")[0] == "microsoft/DialoGPT-medium"
+    assert args_of(r, "llama2-7b-chat")[0] == "meta-llama/Llama-2-7b-chat-hf"
     sizes = {
         p["metadata"]["name"]: p["spec"]["resources"]["requests"]["storage"]
         for p in r.of_kind("PersistentVolumeClaim")

@@ -1,4 +1,5 @@
-"""Every object of every example and scenario is valid Kubernetes (strict OpenAPI) for 1.30 and 1.36."""
+"""Every object of every example and scenario is valid Kubernetes (strict OpenAPI) for 1.30 and the pinned
+minor."""
 
 from __future__ import annotations
 

@@ -147,7 +147,7 @@ def test_generate_cpu_only_rolls_and_has_no_tensor_parallelism() -> None:
 def test_generate_maps_environment_to_chart_values() -> None:
     env = {
         "VLLM_MODEL_IMAGE": "registry.example/vllm",
-        "VLLM_MODEL_TAG": "v0.11.0",
+        "VLLM_MODEL_TAG": "v0.32.0",
         "VLLM_STORAGE_CLASS": "fast",
         "VLLM_ROUTER_ENABLED": "false",
         "VLLM_ROUTER_REPLICAS": "3",
@@ -158,7 +158,7 @@ def test_generate_maps_environment_to_chart_values() -> None:
         "VLLM_API_KEY_SECRET": "vllm-api-key",
     }
     values = yaml.safe_load(run("generate", "-f", str(SEED), env=env).stdout)
-    assert values["image"] == {"repository": "registry.example/vllm", "tag": "v0.11.0"}
+    assert values["image"] == {"repository": "registry.example/vllm", "tag": "v0.32.0"}
     assert values["hfToken"] == {"existingSecret": "vllm-hf-token", "secretKey": "token"}
     assert values["router"] == {
         "enabled": False,

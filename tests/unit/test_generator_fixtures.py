@@ -61,7 +61,7 @@ def test_generate_is_deterministic(path: Path) -> None:
 
 FULL_ENV = {
     "VLLM_MODEL_IMAGE": "registry.example/vllm-openai",
-    "VLLM_MODEL_TAG": "v0.11.0",
+    "VLLM_MODEL_TAG": "v0.32.0",
     "VLLM_STORAGE_CLASS": "fast-ssd",
     "VLLM_ROUTER_ENABLED": "true",
     "VLLM_ROUTER_REPLICAS": "2",

@@ -96,8 +96,8 @@ so templates print them through `int`.
 {{- $key = dict "name" (include "vllm-models.engineApiKeySecretName" $ctx) "key" $ctx.Values.engineApiKey.secretKey -}}
 {{- $keySum = $ctx.Values.engineApiKey.value | sha256sum -}}
 {{- end -}}
-{{- /* engine arguments, in a fixed order */ -}}
-{{- $args := list (printf "--model=%s" $url) -}}
+{{- /* engine arguments, in a fixed order; `vllm serve` takes the model as its positional argument */ -}}
+{{- $args := list $url -}}
 {{- with $m.revision }}{{ $args = append $args (printf "--revision=%s" .) }}{{ end -}}
 {{- $args = append $args (printf "--served-model-name=%s" ($m.servedModelName | default $name)) -}}
 {{- $args = append $args (printf "--port=%d" (int $ctx.Values.engine.port)) -}}
