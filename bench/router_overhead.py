@@ -3,9 +3,9 @@
 Run: .venv/bin/python bench/router_overhead.py [--engine litellm|vllm-router|all]
                                                [--requests N] [--concurrency C]
 
-Starts the router exactly as the e2e tier does (tests/e2e: the chart rendered, Service addresses mapped
-to loopback, simulated engines that answer instantly), then sends N chat completions with C in flight,
-first straight to one engine, then through the router. Prints requests/s, latency p50/p99 and the
+Starts the router exactly as the e2e tier does (the chart rendered, Service addresses mapped to loopback
+by vllm_models.local, simulated engines that answer instantly), then sends N chat completions with C in
+flight, first straight to one engine, then through the router. Prints requests/s, latency p50/p99 and the
 router's CPU time per request (from /proc, the router's whole process group), the number that decides
 how many router CPUs a given request rate needs. The simulated engine (one aiohttp process) and this
 client share the machine, so requests/s is bounded by them; the CPU time per request is the router's.
@@ -29,8 +29,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT)]
 
-from conftest import start_litellm, start_vllm_router  # noqa: E402
-from e2e_harness import find_tool, model_id  # noqa: E402
+from conftest import start_release  # noqa: E402
+
+from tests.support import find_tool  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -83,15 +84,14 @@ def run(engine: str, helm: str, n: int, c: int) -> None:
     started: list = []
     with tempfile.TemporaryDirectory(prefix="router-bench-") as tmp:
         try:
-            start = start_litellm if engine == "litellm" else start_vllm_router
-            router = start(helm, Path(tmp), started)
+            router = start_release(helm, Path(tmp), started, engine)
             backend = router.engines["llama3"]
             direct = {"Authorization": f"Bearer {backend.api_key}"} if backend.api_key else {}
             wall, lat = asyncio.run(blast(backend.url, direct, backend.served_name, n, c))
             report(f"{engine}: engine direct", wall, lat, n)
-            pgid = router.proc.popen.pid if router.proc.popen else 0
+            pgid = router.proc.pgid
             cpu0 = group_cpu_seconds(pgid)
-            wall, lat = asyncio.run(blast(router.url, router.headers(), model_id(router, "llama3"), n, c))
+            wall, lat = asyncio.run(blast(router.url, router.headers(), router.model_id("llama3"), n, c))
             report(f"{engine}: via router", wall, lat, n, group_cpu_seconds(pgid) - cpu0)
         finally:
             for p in reversed(started):

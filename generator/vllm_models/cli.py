@@ -18,6 +18,8 @@ from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
 from .listing import table
 from .loader import read_text
+from .local import endpoint
+from .local.manifest import LocalRunError, Release
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
 from .validate import capacity_warnings, require_models, validate_file
@@ -333,6 +335,53 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
         click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
     if any(f.severity == "error" for f in found):
         sys.exit(1)
+
+
+@cli.group("local-endpoint")
+def local_endpoint() -> None:
+    """The local control plane's endpoint: the installed router in front of simulated engines.
+
+    Its nodes are simulated, so no engine really runs there; `just vllm::upgrade` starts this on loopback
+    after installing to the local control plane. Nothing of it runs for a real cluster.
+    """
+
+
+@local_endpoint.command("up")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, envvar="VLLM_LOCAL_PORT",
+    show_envvar=True, help="Router port on 127.0.0.1 (a free one when it is taken).",
+)  # fmt: skip
+def local_endpoint_up(state_dir: Path, port: int) -> None:
+    """Serve the release read from stdin (`helm get manifest` plus its Secrets, as YAML)."""
+    try:
+        release = Release.parse(sys.stdin.read())
+        state = endpoint.up(release, state_dir, Path(sys.executable).parent, port)
+    except LocalRunError as e:
+        click.echo(f"vllm-models: local endpoint: {e}", err=True)
+        sys.exit(1)
+    models = ", ".join(f"{m} (served as {s})" if m != s else m for m, s in state["models"].items())
+    click.echo(f"{state['router']} (real) at {state['url']}, in front of simulated engines for: {models}")
+    click.echo(f"logs: {state['logs']}")
+
+
+@local_endpoint.command("down")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def local_endpoint_down(state_dir: Path) -> None:
+    """Stop the local endpoint's router and simulated engines."""
+    click.echo(f"stopped {endpoint.down(state_dir)} local endpoint process group(s)")
+
+
+@local_endpoint.command("url")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def local_endpoint_url(state_dir: Path) -> None:
+    """Print the local endpoint's URL; exit 1 when none runs."""
+    if not endpoint.running(state_dir):
+        click.echo(f"vllm-models: no local endpoint runs (state: {state_dir})", err=True)
+        sys.exit(1)
+    state = endpoint.read_state(state_dir)
+    assert state is not None
+    click.echo(state["url"])
 
 
 def _write(path: Path, text: str) -> None:

@@ -18,8 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import start_vllm_router
-from e2e_harness import VALUES, Engine, Proc, Router, helm_template, model_id, wait_until
+from conftest import start_release
+from e2e_harness import VALUES, helm_template
+from vllm_models.local.processes import Proc, wait_until
+from vllm_models.local.stack import Engine, Router
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +35,7 @@ VLLM_ROUTER_MODELS_GAP = (
 def chat(
     client: httpx.Client, router: Router, model: str, text: str = "hello", **extra: object
 ) -> httpx.Response:
-    body = {"model": model_id(router, model), "messages": [{"role": "user", "content": text}], **extra}
+    body = {"model": router.model_id(model), "messages": [{"role": "user", "content": text}], **extra}
     return client.post("/v1/chat/completions", json=body)
 
 
@@ -59,7 +61,7 @@ def test_models_lists_every_model_in_openai_format(
     body = r.json()
     assert body.get("object") == "list", body
     assert all(card.get("object") == "model" for card in body["data"]), body
-    assert {card["id"] for card in body["data"]} == {model_id(router, m) for m in MODELS}
+    assert {card["id"] for card in body["data"]} == {router.model_id(m) for m in MODELS}
 
 
 def test_models_route_names_every_model(router: Router, client: httpx.Client) -> None:
@@ -68,7 +70,7 @@ def test_models_route_names_every_model(router: Router, client: httpx.Client) ->
     assert r.status_code == 200, r.text
     body = r.json()
     names = {c["id"] for c in body["data"]} if "data" in body else set(body["models"])
-    assert names == {model_id(router, m) for m in MODELS}
+    assert names == {router.model_id(m) for m in MODELS}
 
 
 def test_requests_use_the_model_name_not_the_served_name(
@@ -108,7 +110,7 @@ def test_chat_completion_reaches_its_engine(router: Router, client: httpx.Client
 @pytest.mark.parametrize("model", MODELS)
 def test_text_completion_reaches_its_engine(router: Router, client: httpx.Client, model: str) -> None:
     r = client.post(
-        "/v1/completions", json={"model": model_id(router, model), "prompt": "once upon", "max_tokens": 8}
+        "/v1/completions", json={"model": router.model_id(model), "prompt": "once upon", "max_tokens": 8}
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -119,7 +121,7 @@ def test_text_completion_reaches_its_engine(router: Router, client: httpx.Client
 @pytest.mark.parametrize("model", MODELS)
 def test_streaming_chat_reaches_its_engine(router: Router, client: httpx.Client, model: str) -> None:
     body = {
-        "model": model_id(router, model),
+        "model": router.model_id(model),
         "messages": [{"role": "user", "content": "stream"}],
         "stream": True,
     }
@@ -138,7 +140,7 @@ def test_streaming_chat_reaches_its_engine(router: Router, client: httpx.Client,
 def test_streaming_text_completion_reaches_its_engine(
     router: Router, client: httpx.Client, model: str
 ) -> None:
-    body = {"model": model_id(router, model), "prompt": "stream", "stream": True}
+    body = {"model": router.model_id(model), "prompt": "stream", "stream": True}
     with client.stream("POST", "/v1/completions", json=body) as r:
         assert r.status_code == 200, r.read()
         events = sse_events(r)
@@ -149,7 +151,7 @@ def test_streaming_text_completion_reaches_its_engine(
 
 @pytest.mark.parametrize("model", MODELS)
 def test_embeddings_reach_their_engine(router: Router, client: httpx.Client, model: str) -> None:
-    r = client.post("/v1/embeddings", json={"model": model_id(router, model), "input": "a sentence"})
+    r = client.post("/v1/embeddings", json={"model": router.model_id(model), "input": "a sentence"})
     assert r.status_code == 200, r.text
     vector = r.json()["data"][0]["embedding"]
     # the simulator's embedding is a hash of its engine id and the input
@@ -175,7 +177,7 @@ def test_unknown_model_gets_a_4xx_naming_the_available_models(
     r = client.post("/v1/chat/completions", json=body)
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert "no-such-model" in r.text
-    assert all(model_id(router, m) in r.text for m in MODELS), r.text
+    assert all(router.model_id(m) in r.text for m in MODELS), r.text
 
 
 @pytest.mark.parametrize("router", ["litellm"], indirect=True)
@@ -277,7 +279,7 @@ def test_concurrent_requests_all_complete_at_the_right_engine(router: Router) ->
             async def one(i: int) -> tuple[str, int, str]:
                 model = MODELS[i % len(MODELS)]
                 body = {
-                    "model": model_id(router, model),
+                    "model": router.model_id(model),
                     "messages": [{"role": "user", "content": f"request {i}"}],
                 }
                 async with gate:
@@ -337,7 +339,9 @@ def test_vllm_router_static_worker_urls_serve_one_model(helm: str, tmp_path: Pat
     )
     started: list[Proc | Engine] = []
     try:
-        router = start_vllm_router(helm, tmp_path, started, (one,), ("router.vllmRouter.discovery=static",))
+        router = start_release(
+            helm, tmp_path, started, "vllm-router", (one,), ("router.vllmRouter.discovery=static",)
+        )
         assert not router.release.of_kind("Role"), "static discovery needs no access to the API server"
         with httpx.Client(base_url=router.url, timeout=30) as client:
             r = chat(client, router, "llama3")

@@ -7,9 +7,10 @@ import time
 
 import pytest
 import requests
+from vllm_models.local.processes import free_port
 
 from tests.cluster.release import Release, extra_values
-from tests.support import REPO_ROOT, free_port, require_tool
+from tests.support import REPO_ROOT, require_tool
 
 pytestmark = pytest.mark.kind
 

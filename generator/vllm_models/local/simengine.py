@@ -1,12 +1,13 @@
 """A simulated vLLM engine: vLLM's OpenAI-compatible HTTP surface, without a model or a GPU.
 
-The e2e tier starts one per model behind the real router. It answers the routes that vLLM's
-``vllm serve`` answers and that routers call (``/health``, ``/v1/models``, chat and text completions with
-and without SSE streaming, embeddings, ``/tokenize``, the ``/v1/*/render`` routes, ``/metrics``), in
-vLLM's response shapes. Every answer names the engine that produced it (``id``, ``system_fingerprint``
-and the generated text carry ``--engine-id``), so a test can tell which backend a router picked.
+The e2e tier and the quickstart's local endpoint start one per model behind the real router. It answers
+the routes that vLLM's ``vllm serve`` answers and that routers call (``/health``, ``/v1/models``, chat and
+text completions with and without SSE streaming, embeddings, ``/tokenize``, the ``/v1/*/render`` routes,
+``/metrics``), in vLLM's response shapes. Every answer names the engine that produced it (``id``,
+``system_fingerprint`` and the generated text carry ``--engine-id``), so a test can tell which backend a
+router picked.
 
-    python -m tests.sim.engine --port 18001 --model llama3 --engine-id llama3 [--api-key KEY]
+    python -m vllm_models.local.simengine --port 18001 --model llama3 --engine-id llama3 [--api-key KEY]
 
 Loopback only (``--host`` defaults to 127.0.0.1). ``GET /sim/stats`` returns per-route request counts.
 """
@@ -19,11 +20,12 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-STATS: web.AppKey[Counter[str]] = web.AppKey("stats", Counter)
+STATS: web.AppKey[Counter[str]] = web.AppKey("stats")
 CONFIG: web.AppKey[argparse.Namespace] = web.AppKey("config", argparse.Namespace)
 MAX_MODEL_LEN = 4096
 
@@ -55,7 +57,9 @@ def _prompt_text(body: dict[str, Any]) -> str:
 
 
 @web.middleware
-async def count_and_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+async def count_and_auth(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     cfg = request.app[CONFIG]
     request.app[STATS][request.path] += 1
     # vLLM checks --api-key on /v1/* only; /health, /metrics, /tokenize stay open.
@@ -269,7 +273,7 @@ async def version(request: web.Request) -> web.Response:
 async def sim_stats(request: web.Request) -> web.Response:
     cfg = request.app[CONFIG]
     return web.json_response(
-        {"engine_id": cfg.engine_id, "model": cfg.model, "paths": dict(request.app[STATS])}
+        {"engine_id": cfg.engine_id, "model": cfg.model, "paths": dict(request.app[STATS].items())}
     )
 
 
@@ -296,7 +300,9 @@ def build_app(cfg: argparse.Namespace) -> web.Application:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m tests.sim.engine", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m vllm_models.local.simengine", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--model", required=True, help="served model name the engine answers to")

@@ -1,0 +1,240 @@
+"""Start a rendered release on loopback: one simulated engine per model, then the rendered router.
+
+Per model, the engine pod as rendered (served model name, API port, engine API key) runs as one
+simulated engine (simengine.py) on a free loopback port. The router container runs as the real router
+binary (installed from PyPI at the version its image runs) with its rendered arguments, environment and
+ConfigMap files; only addresses are rewritten (manifest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vllm_models.local.manifest import (
+    LocalRunError,
+    Release,
+    expand,
+    replace_flag,
+    selects,
+    service_targets,
+    take_flag,
+    to_loopback,
+)
+from vllm_models.local.processes import Proc, answers, free_port, wait_until
+
+STARTUP_TIMEOUT = 90.0
+# What a router process may inherit from the caller's environment; everything else comes from the chart.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+
+
+@dataclass
+class Engine:
+    """One model's engine pod, as rendered, run as a simulated engine on a loopback port."""
+
+    model: str
+    served_name: str
+    container_port: int
+    api_key: str
+    port: int
+    log_dir: Path
+    proc: Proc | None = None
+
+    @property
+    def engine_id(self) -> str:
+        return f"sim-{self.model}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "vllm_models.local.simengine", "--port", str(self.port)]
+        argv += ["--model", self.served_name, "--engine-id", self.engine_id]
+        if self.api_key:
+            argv += ["--api-key", self.api_key]
+        log = self.log_dir / f"{self.engine_id}.log"
+        self.proc = Proc(self.engine_id, argv, base_env(), log).start()
+        wait_until(f"{self.engine_id} /health", lambda: answers(f"{self.url}/health", 1), 15, self.proc)
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.stop()
+
+
+@dataclass
+class Router:
+    engine: str  # the router's binary: litellm or vllm-router
+    url: str
+    key: str  # the key clients send ("" when auth is off)
+    proc: Proc
+    engines: dict[str, Engine]
+    release: Release
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def model_id(self, model: str) -> str:
+        """The id a client sends: the model's `name` for LiteLLM (its model_list maps it to the engine's
+        served name); the served name for vllm-router, which routes by what each engine reports on
+        /v1/models and has no aliases."""
+        return model if self.engine == "litellm" else self.engines[model].served_name
+
+
+def base_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+
+
+def engines_from(release: Release, log_dir: Path) -> dict[str, Engine]:
+    """One simulated engine per rendered model workload, configured from its pod template."""
+    out = {}
+    for model, workload in release.engine_workloads().items():
+        pod = workload["spec"]["template"]["spec"]
+        container = next(c for c in pod["containers"] if c["name"] == "vllm")
+        args = [str(a) for a in container.get("args") or []]
+        served = [a.split("=", 1)[1] for a in args if a.startswith("--served-model-name=")]
+        if not served:
+            raise LocalRunError(f"{model}: no --served-model-name in {args}")
+        ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
+        env = release.env(container)
+        out[model] = Engine(
+            model, served[0], int(ports["http"]), env.get("VLLM_API_KEY", ""), free_port(), log_dir
+        )
+    return out
+
+
+def loopback_urls(release: Release, engines: dict[str, Engine]) -> dict[tuple[str, str, int], str]:
+    ports = {m: e.container_port for m, e in engines.items()}
+    return {k: engines[m].url for k, m in service_targets(release, ports).items()}
+
+
+def router_binary(bin_dir: Path, name: str) -> str:
+    path = bin_dir / name
+    if not path.exists():
+        raise LocalRunError(f"missing {path}: run ./hack/bootstrap (installs the router from PyPI)")
+    return str(path)
+
+
+def start_litellm(
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int
+) -> Router:
+    engines = start_engines(release, workdir, procs)
+    urls = loopback_urls(release, engines)
+    pod, container = release.router_pod()
+    binary = router_binary(bin_dir, container["command"][0])
+    root = workdir / "litellm-root"
+    files = release.config_map_files(container, pod)
+    for path, text in files.items():
+        local = root / path.lstrip("/")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_text(to_loopback(text, urls))
+    # ConfigMap mounts only; each argument is rewritten once (the local root may lie under /tmp).
+    mounts = sorted({p.rsplit("/", 1)[0] for p in files}, key=len, reverse=True)
+
+    def local_path(arg: str) -> str:
+        for mount in mounts:
+            if arg == mount or arg.startswith(mount + "/"):
+                return str(root / mount.lstrip("/")) + arg[len(mount) :]
+        return arg
+
+    args = [local_path(str(a)) for a in container.get("args") or []]
+    args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
+    env = {**base_env(), **release.env(container)}
+    env["HOME"] = str(workdir / "home")  # the chart's HOME=/tmp is an emptyDir in the pod
+    proc = Proc("litellm", [binary, *[expand(a, env) for a in args]], env, workdir / "litellm.log").start()
+    procs.append(proc)
+    url = f"http://127.0.0.1:{port}"
+    router = Router("litellm", url, env.get("LITELLM_MASTER_KEY", ""), proc, engines, release)
+    wait_until(
+        "LiteLLM /health/liveliness", lambda: answers(f"{url}/health/liveliness"), STARTUP_TIMEOUT, proc
+    )
+    return router
+
+
+def start_vllm_router(
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int
+) -> Router:
+    engines = start_engines(release, workdir, procs)
+    _, container = release.router_pod()
+    binary = router_binary(bin_dir, container["command"][0])
+    env = {**base_env(), **release.env(container)}
+    rendered = [str(a) for a in container.get("args") or []]
+    args = [expand(a, env) for a in rendered]
+    # Kubernetes pod discovery is the one part that needs a cluster. Check that the rendered discovery
+    # would find exactly the engine pods on their API port, then do what the discovery loop does for
+    # each Ready pod: register http://<pod>:<port> with the router (here the pod is a loopback engine).
+    args, _ = take_flag(args, "--service-discovery")
+    discovered: list[str] = []
+    if "--service-discovery" in rendered:
+        args, selector = take_flag(args, "--selector")
+        args, (disc_port,) = take_flag(args, "--service-discovery-port")
+        args, (disc_ns,) = take_flag(args, "--service-discovery-namespace")
+        wanted = dict(s.split("=", 1) for s in selector)
+        (router_deployment,) = release.component("Deployment", "router")
+        if disc_ns != router_deployment["metadata"]["namespace"]:
+            raise LocalRunError(f"discovery watches namespace {disc_ns}, not the release's")
+        if selects(wanted, router_deployment["spec"]["template"]["metadata"]["labels"]):
+            raise LocalRunError(f"the discovery selector {wanted} matches the router itself")
+        for model, w in release.engine_workloads().items():
+            if not selects(wanted, w["spec"]["template"]["metadata"]["labels"]):
+                raise LocalRunError(f"discovery selector {wanted} misses {model}'s pods")
+            if int(disc_port) != engines[model].container_port:
+                listens = engines[model].container_port
+                raise LocalRunError(f"discovery port {disc_port}, but {model}'s engine listens on {listens}")
+            discovered.append(engines[model].url)
+    else:
+        urls = loopback_urls(release, engines)
+        args = [to_loopback(a, urls) for a in args]
+    metrics = free_port()
+    args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
+    args = replace_flag(
+        replace_flag(args, "--prometheus-host", "127.0.0.1"), "--prometheus-port", str(metrics)
+    )
+    proc = Proc("vllm-router", [binary, *args], env, workdir / "vllm-router.log").start()
+    procs.append(proc)
+    url = f"http://127.0.0.1:{port}"
+    router = Router("vllm-router", url, "", proc, engines, release, {"metrics_port": metrics})
+    wait_until("vllm-router /liveness", lambda: answers(f"{url}/liveness"), STARTUP_TIMEOUT, proc)
+    for worker in discovered:
+        request = urllib.request.Request(
+            f"{url}/workers", json.dumps({"url": worker}).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if not 200 <= response.status < 300:
+                raise LocalRunError(f"registering {worker}: {response.status}")
+
+    def all_models_known() -> bool:
+        with urllib.request.urlopen(f"{url}/workers", timeout=2) as response:
+            workers = json.load(response)["workers"]
+        if not discovered:  # single-model mode (--worker-urls) does not read model ids: "unknown"
+            return len([w for w in workers if w["is_healthy"]]) == len(engines)
+        return {w["model_id"] for w in workers} >= {e.served_name for e in engines.values()}
+
+    wait_until("vllm-router to know every engine", all_models_known, 30, proc)
+    return router
+
+
+def start_engines(release: Release, workdir: Path, procs: list[Proc | Engine]) -> dict[str, Engine]:
+    engines = engines_from(release, workdir)
+    for e in engines.values():
+        procs.append(e)
+        e.start()
+    return engines
+
+
+def start_router(
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int | None = None
+) -> Router:
+    """The release's router (whichever the chart rendered) with its engines; every process it starts is
+    appended to `procs` as soon as it runs, so the caller can stop them even when the start failed."""
+    _, container = release.router_pod()
+    start = {"litellm": start_litellm, "vllm-router": start_vllm_router}.get(container["command"][0])
+    if start is None:
+        raise LocalRunError(f"no local runner for router command {container['command']}")
+    return start(release, workdir, procs, bin_dir, port or free_port())
