@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The logic behind `just vllm::<recipe>` (just/vllm.just keeps each recipe to one line).
 # Usage: just/vllm.sh <command> [args...]. Honours the predecessor's environment variables:
-# VLLM_NAMESPACE, VLLM_RELEASE, VLLM_HELM_TIMEOUT, VLLM_MODELS_FILE, VLLM_HF_TOKEN, VLLM_API_KEY
+# VLLM_NAMESPACE, VLLM_RELEASE, VLLM_HELM_TIMEOUT, VLLM_MODELS_FILE, VLLM_VALUES_FILE (the generated
+# values, default values.generated.yaml), VLLM_HF_TOKEN, VLLM_API_KEY
 # and, through `vllm-models generate`, VLLM_MODEL_IMAGE/TAG, VLLM_STORAGE_CLASS, VLLM_ROUTER_*.
 set -euo pipefail
 
@@ -11,12 +12,15 @@ NS="${VLLM_NAMESPACE:-vllm}"
 RELEASE="${VLLM_RELEASE:-vllm-models}"
 TIMEOUT="${VLLM_HELM_TIMEOUT:-30m}"
 MODELS="${VLLM_MODELS_FILE:-$ROOT/models.yaml}"
-VALUES="$ROOT/values.generated.yaml"
+VALUES="${VLLM_VALUES_FILE:-$ROOT/values.generated.yaml}"
 CHART="$ROOT/charts/vllm-models"
 # Secrets the chart references by name (docs/architecture.md): the Justfile owns their content.
 HF_SECRET=vllm-hf-token HF_KEY=token
 API_SECRET=vllm-api-key API_KEY=master-key
 INSTANCE="app.kubernetes.io/instance=$RELEASE"
+
+LOCAL_KUBECONFIG="$ROOT/.tools/cluster/kubeconfig"
+LOCAL_ENDPOINT="$ROOT/.tools/cluster/local-endpoint"
 
 die() { echo "vllm: $*" >&2; exit 1; }
 
@@ -24,12 +28,24 @@ use_cluster() {
   # $KUBECONFIG (or ~/.kube/config) when its cluster answers, else the local control plane.
   command -v kubectl >/dev/null || die "kubectl not found: run 'just setup'"
   if kubectl version --request-timeout=5s >/dev/null 2>&1; then return; fi
-  local local_kc="$ROOT/.tools/cluster/kubeconfig"
-  if [ -f "$local_kc" ]; then
-    export KUBECONFIG="$local_kc"
+  if [ -f "$LOCAL_KUBECONFIG" ]; then
+    export KUBECONFIG="$LOCAL_KUBECONFIG"
     kubectl version --request-timeout=5s >/dev/null 2>&1 && return
   fi
   die "no Kubernetes cluster answers (KUBECONFIG=${KUBECONFIG:-~/.kube/config}); start one with 'just cluster-up'"
+}
+
+# The local control plane of hack/cluster-up: its nodes are simulated, so the release is served on loopback
+# by the local endpoint (the real router, simulated engines). Any other cluster serves for real.
+on_local_cluster() {
+  [ -n "${KUBECONFIG:-}" ] && [ "$(readlink -f "$KUBECONFIG")" = "$(readlink -f "$LOCAL_KUBECONFIG")" ]
+}
+
+local_endpoint_up() {
+  echo "vllm: local control plane: serving the release on loopback (real router, simulated engines)" >&2
+  { helm get manifest "$RELEASE" -n "$NS"; echo ---; kubectl get secrets -n "$NS" -o yaml; } \
+    | vllm-models local-endpoint up --state-dir "$LOCAL_ENDPOINT"
+  echo "vllm: stop it with 'just vllm::down' (also stops the local control plane)" >&2
 }
 
 ensure_models() {
@@ -111,6 +127,7 @@ cmd_upgrade() {
     cmd_status >&2 || true
     exit 1
   fi
+  if on_local_cluster; then local_endpoint_up; fi
 }
 
 cmd_install() {
@@ -129,6 +146,7 @@ cmd_uninstall() {
   local delete_caches="${DELETE_CACHES:-0}"
   [ "${1:-}" != "--delete-caches" ] || delete_caches=1
   use_cluster
+  if on_local_cluster; then vllm-models local-endpoint down --state-dir "$LOCAL_ENDPOINT" >&2; fi
   helm uninstall "$RELEASE" --namespace "$NS" --wait --ignore-not-found
   if [ "$delete_caches" = 1 ]; then
     kubectl delete pvc -n "$NS" -l "$INSTANCE" --ignore-not-found
@@ -174,6 +192,10 @@ cmd_router_logs() {
 
 cmd_port_forward() {
   use_cluster
+  if on_local_cluster; then
+    echo "vllm: local control plane: the router already listens at $(vllm-models local-endpoint url --state-dir "$LOCAL_ENDPOINT")" >&2
+    return
+  fi
   local svc port; svc=$(router_service); [ -n "$svc" ] || die "no router Service in $NS (router disabled?)"
   port=$(kubectl get -n "$NS" "$svc" -o jsonpath='{.spec.ports[0].port}')
   echo "vllm: router at http://localhost:${VLLM_LOCAL_PORT:-8000}/v1 (Ctrl-C to stop)" >&2
@@ -182,6 +204,16 @@ cmd_port_forward() {
 
 with_router() {  # with_router COMMAND...: runs COMMAND with ROUTER_URL and ROUTER_KEY set, forwarding meanwhile
   use_cluster
+  ROUTER_KEY=$(kubectl get secret "$API_SECRET" -n "$NS" -o "jsonpath={.data.$API_KEY}" 2>/dev/null | base64 -d || true)
+  export ROUTER_KEY
+  if on_local_cluster; then
+    ROUTER_URL=$(vllm-models local-endpoint url --state-dir "$LOCAL_ENDPOINT") ||
+      die "the local endpoint is not running; start it with 'just vllm::upgrade'"
+    export ROUTER_URL
+    echo "vllm: local control plane: the real router at $ROUTER_URL, engines simulated" >&2
+    "$@"
+    return
+  fi
   local svc port local_port
   svc=$(router_service); [ -n "$svc" ] || die "no router Service in $NS (router disabled?)"
   port=$(kubectl get -n "$NS" "$svc" -o jsonpath='{.spec.ports[0].port}')
@@ -190,9 +222,13 @@ with_router() {  # with_router COMMAND...: runs COMMAND with ROUTER_URL and ROUT
   PORT_FORWARD_PID=$!
   trap 'kill "$PORT_FORWARD_PID" 2>/dev/null || true' EXIT INT TERM
   export ROUTER_URL="http://127.0.0.1:$local_port"
-  ROUTER_KEY=$(kubectl get secret "$API_SECRET" -n "$NS" -o "jsonpath={.data.$API_KEY}" 2>/dev/null | base64 -d || true)
-  export ROUTER_KEY
   "$@"
+}
+
+cmd_down() {
+  # Only the local control plane is ever stopped; a real cluster's release is removed with uninstall.
+  vllm-models local-endpoint down --state-dir "$LOCAL_ENDPOINT" >&2
+  "$ROOT/hack/cluster-down"
 }
 
 cmd_list_api_models() { with_router python3 "$ROOT/just/api.py" models; }
@@ -211,6 +247,7 @@ case "$command" in
   logs) cmd_logs "$@" ;;
   router-logs) cmd_router_logs ;;
   port-forward) cmd_port_forward ;;
+  down) cmd_down ;;
   list-api-models) cmd_list_api_models ;;
   test-completions) cmd_test_completions "$@" ;;
   set-hf-token) cmd_set_secret "$HF_SECRET" "$HF_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
