@@ -6,7 +6,9 @@
 . "${ROOT}/hack/lib/versions.sh"
 
 BIN="${ROOT}/.tools/bin"
-CLUSTER_DIR="${ROOT}/.tools/cluster"
+# The quickstart's cluster by default. The cluster tier starts its own under another name and directory
+# (VLLM_CLUSTER_NAME, VLLM_CLUSTER_DIR), so tests never touch the user's cluster or release.
+CLUSTER_DIR="${VLLM_CLUSTER_DIR:-${ROOT}/.tools/cluster}"
 KUBECONFIG_PATH="${CLUSTER_DIR}/kubeconfig"
 CLUSTER_NAME="${VLLM_CLUSTER_NAME:-vllm-models}"
 

@@ -1,11 +1,12 @@
 """Cluster tier fixtures: one Kubernetes control plane per session, a fresh namespace per test.
 
 `kubeconfig` yields a kubeconfig path (and feeds pytest-helm-charts' `kube_cluster` fixture):
-- `--kubeconfig PATH` (pytest-helm-charts' option) or `KUBECONFIG` set, and its cluster answers: that
-  cluster (never the implicit ~/.kube/config, so a test run cannot wander into a cluster nobody named);
-- else the local control plane (`hack/cluster-up`: kwok's binary runtime with simulated GPU nodes),
-  reused if it is already running; if this session started it, `hack/cluster-down` stops it at the end
-  (set VLLM_KEEP_CLUSTER=1 to keep it for the next run).
+- `--kubeconfig PATH` given on the command line: that cluster, and only because it was named;
+- else a control plane of the tier's own (`hack/cluster-up` under the name `vllm-models-test` in
+  `.tools/test-cluster`: kwok's binary runtime with simulated GPU nodes, on ports it picks free). It is
+  started for the session and stopped at its end (VLLM_KEEP_CLUSTER=1 keeps it for the next run).
+Neither `KUBECONFIG` nor the quickstart's cluster (`.tools/cluster`) is ever used by default: a user's
+release there stays exactly as it was (tests/cluster/test_user_cluster.py proves it).
 
 Missing tools skip with the command that installs them; the top-level conftest turns such a skip into a
 failure when CI=true.
@@ -13,13 +14,16 @@ failure when CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,15 @@ import pytest
 
 from tests.support import REPO_ROOT, TOOLS_BIN
 
-LOCAL_KUBECONFIG = REPO_ROOT / ".tools" / "cluster" / "kubeconfig"
+TEST_CLUSTER_NAME = "vllm-models-test"
+TEST_CLUSTER_DIR = REPO_ROOT / ".tools" / "test-cluster"
+# What hack/quickstart starts and deploys to when no other cluster answers.
+QUICKSTART_CLUSTER_NAME = "vllm-models"
+QUICKSTART_KUBECONFIG = REPO_ROOT / ".tools" / "cluster" / "kubeconfig"
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+# What a release owns and a test could disturb; each is compared by identity and the fields that say
+# whether it was replaced, rescheduled, rebound or edited.
+WITNESSED_KINDS = "deployments,statefulsets,services,configmaps,secrets,persistentvolumeclaims,pods"
 CONTROL_PLANE_TOOLS = (
     "kwokctl",
     "kwok",
@@ -39,18 +51,20 @@ CONTROL_PLANE_TOOLS = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/cluster belongs to the cluster tier, marked or not."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/cluster belongs to the cluster tier, marked or not. The user-cluster
+    witness runs last, and not at all against a cluster named with --kubeconfig (that cluster is the
+    one under test, so there is no separate user's cluster to witness)."""
     here = Path(__file__).parent
+    witness = [i for i in items if Path(str(i.path)).name == "test_user_cluster.py"]
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.cluster)
-
-
-def pinned_versions() -> dict[str, str]:
-    """The pins of hack/lib/versions.sh (NAME=value lines)."""
-    text = (REPO_ROOT / "hack" / "lib" / "versions.sh").read_text()
-    return dict(re.findall(r"^([A-Z_]+)=([^\s$]+)$", text, flags=re.MULTILINE))
+    if config.getoption("kubeconfig"):
+        config.hook.pytest_deselected(items=witness)
+        items[:] = [i for i in items if i not in witness]
+    else:
+        items[:] = [i for i in items if i not in witness] + witness
 
 
 def tool(name: str) -> str:
@@ -83,10 +97,14 @@ def reachable(kubeconfig: str | Path) -> bool:
     return result.returncode == 0
 
 
-def _hack(script: str) -> subprocess.CompletedProcess[str]:
+def hack_cluster(script: str, name: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    """hack/cluster-up or cluster-down for the cluster `name` kept in `directory`."""
+    env = {**os.environ, "VLLM_CLUSTER_NAME": name, "VLLM_CLUSTER_DIR": str(directory)}
+    env.pop("KUBECONFIG", None)
     return subprocess.run(
         [str(REPO_ROOT / "hack" / script)],
         cwd=REPO_ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,
@@ -94,30 +112,105 @@ def _hack(script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def kubeconfig(pytestconfig: pytest.Config) -> Iterator[str]:
-    """Kubeconfig path of the cluster this session tests against (see the module docstring)."""
-    explicit = pytestconfig.getoption("kubeconfig") or os.environ.get("KUBECONFIG", "")
-    if explicit and ":" not in explicit and reachable(explicit):
-        yield explicit
-        return
-
-    for name in CONTROL_PLANE_TOOLS:
-        tool(name)
-    if reachable(LOCAL_KUBECONFIG):
-        yield str(LOCAL_KUBECONFIG)
-        return
-
-    up = _hack("cluster-up")
-    if up.returncode != 0:
-        pytest.fail(f"hack/cluster-up exited {up.returncode}:\n{up.stdout}{up.stderr}")
+@contextlib.contextmanager
+def own_cluster(name: str, directory: Path) -> Iterator[str]:
+    """A local control plane started for the caller and stopped afterwards; yields its kubeconfig."""
+    for binary in CONTROL_PLANE_TOOLS:
+        tool(binary)
     try:
-        yield str(LOCAL_KUBECONFIG)
+        up = hack_cluster("cluster-up", name, directory)
+        if up.returncode != 0:
+            pytest.fail(f"hack/cluster-up ({name}) exited {up.returncode}:\n{up.stdout}{up.stderr}")
+        yield str(directory / "kubeconfig")
     finally:
         if os.environ.get("VLLM_KEEP_CLUSTER", "") not in {"1", "true", "yes"}:
-            down = _hack("cluster-down")
+            down = hack_cluster("cluster-down", name, directory)
             if down.returncode != 0:
-                print(f"hack/cluster-down exited {down.returncode}:\n{down.stdout}{down.stderr}")
+                print(f"hack/cluster-down ({name}) exited {down.returncode}:\n{down.stdout}{down.stderr}")
+
+
+def snapshot(kubeconfig: str | Path) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """What a user would notice changed: Helm releases (revision, status) and, outside the system
+    namespaces, every object a release owns by uid, generation, node, phase and bound volume."""
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    helm_list = subprocess.run(
+        [tool("helm"), "list", "--all-namespaces", "--deployed", "--failed", "--pending", "-o", "json"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    for r in json.loads(helm_list.stdout or "[]"):
+        out[("helm-release", r["namespace"], r["name"])] = (str(r["revision"]), r["status"], r["chart"])
+    for o in kubectl_json(kubeconfig, "get", WITNESSED_KINDS, "--all-namespaces")["items"]:
+        meta = o["metadata"]
+        if meta["namespace"] in SYSTEM_NAMESPACES or meta["name"] == "kube-root-ca.crt":
+            continue
+        spec, status = o.get("spec") or {}, o.get("status") or {}
+        out[(o["kind"], meta["namespace"], meta["name"])] = (
+            meta["uid"],
+            str(meta.get("generation", "")),
+            str(spec.get("nodeName", "")),
+            str(spec.get("volumeName", "")),
+            str(status.get("phase", "")),
+        )
+    return out
+
+
+@dataclass
+class UserCluster:
+    kubeconfig: str
+    before: dict[tuple[str, ...], tuple[str, ...]]
+
+
+def deploy_example_models(kubeconfig: str, workdir: Path) -> None:
+    """What hack/quickstart does on its local cluster: models.example.yaml through `just vllm::upgrade`,
+    with the user's files (models.yaml, values.generated.yaml) left alone."""
+    models = workdir / "models.yaml"
+    shutil.copy(REPO_ROOT / "models.example.yaml", models)
+    env = {
+        **os.environ,
+        "KUBECONFIG": kubeconfig,
+        "VLLM_MODELS_FILE": str(models),
+        "VLLM_VALUES_FILE": str(workdir / "values.generated.yaml"),
+        "VLLM_HELM_TIMEOUT": "180s",
+    }
+    env.pop("VLLM_API_KEY", None)
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "just"), "vllm::upgrade"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=400, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        pytest.fail(f"deploying models.example.yaml to the witness cluster failed:\n{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def user_cluster(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[UserCluster | None]:
+    """The user's cluster with the quickstart's release, snapshotted before the tier's first test."""
+    if pytestconfig.getoption("kubeconfig"):
+        yield None
+        return
+    if reachable(QUICKSTART_KUBECONFIG):
+        yield UserCluster(str(QUICKSTART_KUBECONFIG), snapshot(QUICKSTART_KUBECONFIG))
+        return
+    workdir = tmp_path_factory.mktemp("user-cluster")
+    with own_cluster(QUICKSTART_CLUSTER_NAME, workdir / "cluster") as path:
+        deploy_example_models(path, workdir)
+        yield UserCluster(path, snapshot(path))
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(pytestconfig: pytest.Config, user_cluster: UserCluster | None) -> Iterator[str]:
+    """Kubeconfig path of the cluster this session tests against (see the module docstring). Asks for
+    `user_cluster` first, so the witness is snapshotted before anything runs against a cluster."""
+    explicit = pytestconfig.getoption("kubeconfig")
+    if explicit:
+        if not reachable(explicit):
+            pytest.fail(f"--kubeconfig {explicit}: its cluster does not answer")
+        yield explicit
+        return
+    with own_cluster(TEST_CLUSTER_NAME, TEST_CLUSTER_DIR) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import kubectl, kubectl_json, pinned_versions, tool
-from tests.support import wait_for
+from tests.cluster.conftest import TEST_CLUSTER_DIR, kubectl, kubectl_json, tool
+from tests.support import pinned_versions, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -109,7 +109,7 @@ def test_control_plane_answers(kubeconfig: str) -> None:
     assert kubectl(kubeconfig, "get", "--raw", "/readyz").stdout.strip() == "ok"
     server = json.loads(kubectl(kubeconfig, "version", "-o", "json").stdout)["serverVersion"]
     assert server["gitVersion"].startswith("v1.")
-    if kubeconfig.endswith(".tools/cluster/kubeconfig"):
+    if kubeconfig == str(TEST_CLUSTER_DIR / "kubeconfig"):
         assert server["gitVersion"] == PINS["KUBERNETES_VERSION"]
 
 
