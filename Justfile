@@ -33,14 +33,14 @@ test-render *args:
 test-e2e *args:
     {{ venv }}/python -m pytest -m e2e "$@"
 
-# Cluster tier: a real control plane (local kwok or KUBECONFIG)
+# Cluster tier: a control plane of its own (local kwok), or the cluster named with --kubeconfig
 test-cluster *args:
     {{ venv }}/python -m pytest -m cluster "$@"
 
 # Kind tier: the cluster tier plus a real request path on a kind cluster, simulator as engine (needs Docker)
 test-kind *args: kind-up
-    KUBECONFIG="$PWD/.tools/kind/kubeconfig" VLLM_EXTRA_VALUES=hack/kind/engine-sim-values.yaml \
-      {{ venv }}/python -m pytest -m "cluster or kind" "$@"
+    VLLM_EXTRA_VALUES=hack/kind/engine-sim-values.yaml {{ venv }}/python -m pytest -m "cluster or kind" \
+      --kubeconfig "$PWD/.tools/kind/kubeconfig" "$@"
 
 # ruff, mypy, helm lint, ct lint, yamllint
 lint:

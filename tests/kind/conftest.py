@@ -1,7 +1,7 @@
 """Kind tier fixtures: the kind cluster of hack/kind-up (needs a Docker engine).
 
 The cluster tier's tests run against kind too (`VLLM_EXTRA_VALUES=hack/kind/engine-sim-values.yaml
-KUBECONFIG=.tools/kind/kubeconfig pytest -m cluster`); this tier adds what only a cluster that really runs
+pytest -m cluster --kubeconfig .tools/kind/kubeconfig`); this tier adds what only a cluster that really runs
 containers can show: a request through the router to an engine pod.
 """
 
