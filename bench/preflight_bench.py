@@ -1,4 +1,4 @@
-"""Benchmark: capacity preflight of 100 catalog-backed models, no network (issue 6 target: well under 1 s).
+"""Benchmark: capacity preflight of 100 catalog-backed models, no network (target: well under 1 s).
 
 Run: .venv/bin/python bench/preflight_bench.py [--models N] [--repeat R]
 Prints the wall time of the first run (bundled catalog and GPU table parsed on the way) and the best of

@@ -1,0 +1,45 @@
+"""Every benchmark under bench/ still starts and prints its figures, with a workload small enough for CI.
+
+The figures themselves are for bench runs on a quiet machine (README); here only that each bench runs to
+the end and reports what it measures, so none can rot unnoticed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+BENCH = REPO_ROOT / "bench"
+
+
+def run_bench(script: str, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"bench/{script} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.mark.unit
+def test_every_bench_has_a_smoke_run() -> None:
+    smoked = {"preflight_bench.py", "router_overhead.py"}
+    assert {p.name for p in BENCH.glob("*.py")} == smoked, "a new bench needs a smoke run here"
+
+
+@pytest.mark.unit
+def test_preflight_bench_prints_its_timings() -> None:
+    out = run_bench("preflight_bench.py", "--models", "5", "--repeat", "2")
+    assert "first run" in out and "best of 2" in out and "render_table" in out, out
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("engine", ["litellm", "vllm-router"])
+def test_router_bench_prints_direct_and_routed_figures(engine: str) -> None:
+    out = run_bench("router_overhead.py", "--engine", engine, "--requests", "40", "--concurrency", "4")
+    assert f"{engine}: engine direct" in out and f"{engine}: via router" in out, out
+    assert "router CPU" in out and "ms/request" in out, out
