@@ -131,7 +131,7 @@ cmd_upgrade() {
 }
 
 cmd_install() {
-  # Seed 002's install asks for the API key; empty (or no terminal) keeps an existing one or generates one.
+  # install asks for the API key, as the predecessor's did; empty (or no terminal) keeps an existing one or generates one.
   if [ -z "${VLLM_API_KEY:-}" ] && [ -t 0 ]; then
     use_cluster
     if ! secret_exists "$API_SECRET"; then

@@ -30,7 +30,7 @@ FOOTER = """
 
 One ReadWriteOnce volume cannot be mounted by pods on two nodes (a Multi-Attach error). With
 `replicaCount` > 1 and the default ReadWriteOnce cache, each replica therefore gets its own cache
-(`cacheMode: per-replica`, a StatefulSet whose claims are kept on scale-down), as seed 002's
+(`cacheMode: per-replica`, a StatefulSet whose claims are kept on scale-down), as
 architecture drew it. A ReadWriteMany cache (`pvcAccessMode: ReadWriteMany`, or a ReadWriteMany
 `existingClaim`) is shared by every replica (`cacheMode: shared`, a Deployment). `list-models` shows the
 mode, e.g. `50Gi \u00d72 (per replica)`.

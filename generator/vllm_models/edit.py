@@ -19,7 +19,7 @@ from .errors import InvalidInput, Problem, UsageProblem
 from .loader import parse_yaml
 from .validate import problems_of, validate_text
 
-# The order add-model writes keys in: seed 002's order, then the rest.
+# The order add-model writes keys in: the order of the models.yaml files users already keep, then the rest.
 ENTRY_ORDER = (
     "name",
     "modelURL",

@@ -1,4 +1,5 @@
-"""The model entry add-model writes: flags first, then questions for what is missing (seed 002's flow).
+"""The model entry add-model writes: flags first, then questions for what is missing, in the order a
+hand-run add-model script asks them.
 
 Answers are checked against the schema as they are typed, so a bad answer is asked again. This is the
 one core module that talks to the user, and only through ``click.prompt``.

@@ -219,7 +219,7 @@ def test_rolling_update_with_surge_would_deadlock_on_a_single_gpu(release: Relea
 
 
 def test_replicas_with_a_readwriteonce_cache_each_get_their_own(release: Release) -> None:
-    """Seed 002's `replicaCount: 2`: no volume shared across nodes, so no Multi-Attach error."""
+    """`replicaCount: 2` on a ReadWriteOnce cache: no volume shared across nodes, so no Multi-Attach error."""
     assert release.upgrade([h100_model("pair", replicaCount=2)]).returncode == 0
     pods = ready_pods(release, "pair", count=2)
     claims_per_pod = [
@@ -234,11 +234,11 @@ def test_replicas_with_a_readwriteonce_cache_each_get_their_own(release: Release
     assert claims_per_pod[0] != claims_per_pod[1]
 
 
-@pytest.mark.parametrize("seed", ["seed002-example.yaml", "seed002-multiple-replicas.yaml"])
-def test_seed_002_models_yaml_deploys_unchanged(release: Release, seed: str) -> None:
-    """Seed 002's files, byte for byte, through `just vllm::upgrade`: every model's pods run on a GPU node,
-    and the two replicas of a ReadWriteOnce cache each get their own claim (no Multi-Attach)."""
-    source = REPO_ROOT / "tests" / "fixtures" / "models" / "valid" / seed
+@pytest.mark.parametrize("fixture", ["models-list-unchanged.yaml", "replicas-rwo-per-replica-cache.yaml"])
+def test_users_models_yaml_deploys_unchanged(release: Release, fixture: str) -> None:
+    """Users' models.yaml files, byte for byte, through `just vllm::upgrade`: every model's pods run on a
+    GPU node, and the two replicas of a ReadWriteOnce cache each get their own claim (no Multi-Attach)."""
+    source = REPO_ROOT / "tests" / "fixtures" / "models" / "valid" / fixture
     models = yaml.safe_load(source.read_text())
     (release.workdir / "models.yaml").write_bytes(source.read_bytes())
     run_just(release, "vllm::upgrade")

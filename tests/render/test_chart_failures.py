@@ -70,7 +70,7 @@ def test_fails_naming_the_value(render, values: dict, expected: list[str]) -> No
 
 
 def test_wrong_model_id_fails_in_the_init_container_not_the_engine(render) -> None:
-    """Seed 000's first mistake: the engine crash-looped on RepositoryNotFoundError. The staging step
+    """A wrong Hugging Face id: the engine crash-looped on RepositoryNotFoundError. The staging step
     fails first, with the hub's message as the termination message, and the engine runs offline."""
     r = render({**ROUTER_OFF, "models": [model(modelURL="openai/llama-3-3-70b", revision="main")]})
     assert r.returncode == 0, r.stderr

@@ -19,7 +19,7 @@ CLI = REPO_ROOT / ".venv" / "bin" / "vllm-models"
 def test_generated_values_render(render, tmp_path: Path) -> None:
     if not CLI.exists():
         pytest.skip("the vllm-models CLI is not installed: run ./hack/bootstrap")
-    models = load_fixture("seed002-llama3-qwen.yaml")["models"]
+    models = load_fixture("llama3-qwen-models-list.yaml")["models"]
     models[1]["replicaCount"] = 2  # per-replica caches
     (tmp_path / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
     out = tmp_path / "values.yaml"

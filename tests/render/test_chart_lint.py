@@ -70,7 +70,8 @@ def test_chart_metadata() -> None:
 
 
 def test_object_names_come_from_the_names_helper() -> None:
-    """STYLE.md: every object name is an `include` of a define in templates/_names.tpl, never inline."""
+    """Every object name is an `include` of a define in templates/_names.tpl, never inline: one place
+    decides names and their 63-character budget."""
     names_tpl = (CHART / "templates" / "_names.tpl").read_text(encoding="utf-8")
     offenders = []
     for path in sorted((CHART / "templates").rglob("*.yaml")):

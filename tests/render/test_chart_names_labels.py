@@ -60,7 +60,7 @@ def test_longest_model_name_keeps_every_name_within_63(render) -> None:
 
 
 def test_short_names_follow_the_contract(render) -> None:
-    r = render(FIXTURES / "seed002-llama3-qwen.yaml")
+    r = render(FIXTURES / "llama3-qwen-models-list.yaml")
     assert r.returncode == 0, r.stderr
     assert r.get("Service", "vllm-models-llama3")
     assert r.get("PersistentVolumeClaim", "vllm-models-llama3-cache")
@@ -78,7 +78,7 @@ def selectors(r) -> dict[str, dict]:
 
 
 def test_selectors_are_minimal_and_stable(render) -> None:
-    base = load_fixture("seed002-llama3-qwen.yaml")
+    base = load_fixture("llama3-qwen-models-list.yaml")
     changed = copy.deepcopy(base)
     changed["commonLabels"] = {"team": "ml"}
     changed["image"] = {"tag": "v0.99.0"}
@@ -106,7 +106,7 @@ def test_selectors_are_minimal_and_stable(render) -> None:
 
 
 def test_changing_one_model_changes_only_its_checksum(render) -> None:
-    base = load_fixture("seed002-llama3-qwen.yaml")
+    base = load_fixture("llama3-qwen-models-list.yaml")
     before = render(base)
     changed = copy.deepcopy(base)
     changed["models"][1]["vllmConfig"] = {"maxModelLen": 4096}
@@ -124,7 +124,7 @@ def test_changing_one_model_changes_only_its_checksum(render) -> None:
 
 
 def test_scaling_does_not_restart(render) -> None:
-    base = load_fixture("seed001-coder-chat.yaml")
+    base = load_fixture("coder-awq-l4-scale-to-zero.yaml")
     scaled = copy.deepcopy(base)
     scaled["models"][0]["replicaCount"] = 1
     scaled["models"][0]["pricing"] = {"inputCostPerToken": 0.000001}
@@ -134,7 +134,7 @@ def test_scaling_does_not_restart(render) -> None:
 
 
 def test_model_defaults_change_every_checksum(render) -> None:
-    base = load_fixture("seed002-llama3-qwen.yaml")
+    base = load_fixture("llama3-qwen-models-list.yaml")
     changed = copy.deepcopy(base)
     changed["modelDefaults"] = {"shmSize": "16Gi"}
     a, b = render(base), render(changed)

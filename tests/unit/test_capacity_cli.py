@@ -17,7 +17,7 @@ def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
 
 
-SEED000 = Path(__file__).parent.parent / "fixtures" / "capacity" / "seed000-models.yaml"
+LLAMA70B = Path(__file__).parent.parent / "fixtures" / "capacity" / "llama70b-fp8-h100.yaml"
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -26,10 +26,10 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_unfit_model_exits_1_with_its_path(tmp_path: Path) -> None:
-    code, out, err = _run("-f", str(SEED000), "--hf-cache", str(tmp_path))
+    code, out, err = _run("-f", str(LLAMA70B), "--hf-cache", str(tmp_path))
     assert code == 1
     assert "llama-3-3-70b " in out and "FAIL" in out and "5.11 GiB (rep.)" in out
-    expected = f"{SEED000}::$[0].vllmConfig.maxModelLen: maxModelLen 131,072 (model default) needs 20.00 GiB"
+    expected = f"{LLAMA70B}::$[0].vllmConfig.maxModelLen: maxModelLen 131,072 (model default) needs 20.00 GiB"
     assert expected in err
 
 
@@ -49,7 +49,7 @@ def test_fitting_models_exit_0(tmp_path: Path) -> None:
 
 def test_allow_unfit_exits_0_with_a_warning(tmp_path: Path) -> None:
     reported = "    reportedKVCacheGiB: 5.11\n"
-    text = SEED000.read_text().replace(reported, reported + "    allowUnfit: true\n", 1)
+    text = LLAMA70B.read_text().replace(reported, reported + "    allowUnfit: true\n", 1)
     models = tmp_path / "models.yaml"
     models.write_text(text)
     code, _, err = _run("-f", str(models), "--hf-cache", str(tmp_path))

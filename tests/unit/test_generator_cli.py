@@ -18,7 +18,7 @@ from .helpers import VALID as VALID_FIXTURES
 
 pytestmark = pytest.mark.unit
 
-SEED = FIXTURES / "valid" / "seed002-example.yaml"
+MODELS_LIST = FIXTURES / "valid" / "models-list-unchanged.yaml"
 COMMENTED = """\
 # Our models. Keep this comment: a blank line separates it from the first model's own comment.
 
@@ -52,14 +52,14 @@ def models_file(tmp_path: Path) -> Path:
 
 def test_validate_default_file_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    shutil.copy(SEED, "models.yaml")
+    shutil.copy(MODELS_LIST, "models.yaml")
     result = run("validate")
     assert result.exit_code == 0
     assert result.stdout == "models.yaml: 2 model(s), valid\n"
 
 
 def test_validate_file_from_env(tmp_path: Path) -> None:
-    result = run("validate", env={"VLLM_MODELS_FILE": str(SEED)})
+    result = run("validate", env={"VLLM_MODELS_FILE": str(MODELS_LIST)})
     assert result.exit_code == 0, result.output
 
 
@@ -109,7 +109,7 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 
 
 def test_bad_env_value_is_a_usage_error() -> None:
-    result = run("generate", "-f", str(SEED), env={"VLLM_ROUTER_REQUEST_MEMORY": "256MB"})
+    result = run("generate", "-f", str(MODELS_LIST), env={"VLLM_ROUTER_REQUEST_MEMORY": "256MB"})
     assert result.exit_code == 2
     assert "VLLM_ROUTER_REQUEST_MEMORY" in result.stderr
     assert "'MB' is not a Kubernetes unit" in result.stderr
@@ -127,9 +127,9 @@ def test_generate_applies_defaults_and_derived_fields() -> None:
     assert set(values) == {"models"}
 
 
-def test_generate_seed_multiple_replicas_gets_per_replica_caches() -> None:
+def test_generate_multiple_replicas_gets_per_replica_caches() -> None:
     values = yaml.safe_load(
-        run("generate", "-f", str(FIXTURES / "valid" / "seed002-multiple-replicas.yaml")).stdout
+        run("generate", "-f", str(FIXTURES / "valid" / "replicas-rwo-per-replica-cache.yaml")).stdout
     )
     assert values["models"][0]["cacheMode"] == "per-replica"
     assert values["models"][0]["replicaCount"] == 2
@@ -157,7 +157,7 @@ def test_generate_maps_environment_to_chart_values() -> None:
         "VLLM_HF_TOKEN_SECRET": "vllm-hf-token",
         "VLLM_API_KEY_SECRET": "vllm-api-key",
     }
-    values = yaml.safe_load(run("generate", "-f", str(SEED), env=env).stdout)
+    values = yaml.safe_load(run("generate", "-f", str(MODELS_LIST), env=env).stdout)
     assert values["image"] == {"repository": "registry.example/vllm", "tag": "v0.32.0"}
     assert values["hfToken"] == {"existingSecret": "vllm-hf-token", "secretKey": "token"}
     assert values["router"] == {
@@ -183,7 +183,7 @@ def test_storage_class_env_never_overrides_a_model_or_an_existing_claim() -> Non
 
 def test_empty_env_values_leave_chart_defaults() -> None:
     values = yaml.safe_load(
-        run("generate", "-f", str(SEED), env={"VLLM_MODEL_TAG": "", "VLLM_STORAGE_CLASS": ""}).stdout
+        run("generate", "-f", str(MODELS_LIST), env={"VLLM_MODEL_TAG": "", "VLLM_STORAGE_CLASS": ""}).stdout
     )
     assert "image" not in values
     assert all("storageClass" not in m for m in values["models"])
@@ -192,9 +192,9 @@ def test_empty_env_values_leave_chart_defaults() -> None:
 def test_generate_output_file_is_replaced_atomically_and_kept_on_error(tmp_path: Path) -> None:
     out = tmp_path / "values.generated.yaml"
     out.write_text("old\n")
-    result = run("generate", "-f", str(SEED), "-o", str(out))
+    result = run("generate", "-f", str(MODELS_LIST), "-o", str(out))
     assert result.exit_code == 0 and result.stdout == ""
-    assert out.read_text() == run("generate", "-f", str(SEED)).stdout
+    assert out.read_text() == run("generate", "-f", str(MODELS_LIST)).stdout
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left behind
     bad = tmp_path / "bad.yaml"
     bad.write_text("- name: Bad\n")
@@ -311,7 +311,7 @@ def test_remove_interactive_choice(models_file: Path) -> None:
 
 
 def test_list_models_table() -> None:
-    result = run("list-models", "-f", str(FIXTURES / "valid" / "seed002-multiple-replicas.yaml"))
+    result = run("list-models", "-f", str(FIXTURES / "valid" / "replicas-rwo-per-replica-cache.yaml"))
     assert result.stdout.splitlines() == [
         "NAME    MODEL                             GPUS  REPLICAS  MAX LEN        CACHE",
         "llama3  meta-llama/Llama-3.2-3B-Instruct  1     2         model default  50Gi \u00d72 (per replica)",
@@ -329,7 +329,7 @@ def test_console_script_runs_as_a_subprocess(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("vllm-models")
     if not script.exists():
         pytest.fail(f"{script} missing: install the package (pip install -e .)")
-    ok = subprocess.run([script, "validate", "-f", SEED], capture_output=True, text=True, check=False)
+    ok = subprocess.run([script, "validate", "-f", MODELS_LIST], capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and ok.stdout.endswith("2 model(s), valid\n")
     bad = tmp_path / "models.yaml"
     bad.write_text("models: []\n")
@@ -342,7 +342,7 @@ def test_console_script_runs_as_a_subprocess(tmp_path: Path) -> None:
 
 
 def test_capacity_preflight_errors_and_escape_hatches(tmp_path: Path) -> None:
-    source = (FIXTURES / "valid" / "seed000-llama-70b-hopper.yaml").read_text()
+    source = (FIXTURES / "valid" / "llama70b-fp8-h100-hopper-recipe.yaml").read_text()
     estimated = source.replace("  preflight:\n    reportedKVCacheGiB: 5.11\n", "")
     path = tmp_path / "models.yaml"
     path.write_text(estimated)

@@ -62,7 +62,7 @@ def test_root_and_module_recipes_exist() -> None:
 
 def test_list_models_through_just(tmp_path: Path) -> None:
     models = tmp_path / "models.yaml"
-    models.write_text((FIXTURES / "valid" / "seed002-multiple-replicas.yaml").read_text())
+    models.write_text((FIXTURES / "valid" / "replicas-rwo-per-replica-cache.yaml").read_text())
     result = just("vllm::list-models", env={"VLLM_MODELS_FILE": str(models)})
     assert result.returncode == 0, result.stderr
     assert "50Gi \u00d72 (per replica)" in result.stdout
@@ -70,7 +70,7 @@ def test_list_models_through_just(tmp_path: Path) -> None:
 
 def test_add_and_remove_model_through_just(tmp_path: Path) -> None:
     models = tmp_path / "models.yaml"
-    original = (FIXTURES / "valid" / "seed002-example.yaml").read_text()
+    original = (FIXTURES / "valid" / "models-list-unchanged.yaml").read_text()
     models.write_text(original)
     env = {"VLLM_MODELS_FILE": str(models)}
     added = just(

@@ -1,4 +1,4 @@
-"""Capacity preflight (issue 6): will each model fit its GPUs, its pod's host RAM and its weight cache?
+"""Capacity preflight: will each model fit its GPUs, its pod's host RAM and its weight cache?
 
 Public API::
 

@@ -26,8 +26,8 @@ Overhead estimate (what vLLM measures in its profiling run, which we cannot run)
   headroom, together with the CUDA context; the report warns when that headroom is under 1 GiB.
 T and S default to vLLM's V1 defaults for the OpenAI server: 8192 and 1024 on GPUs with at least 70 GiB
 that are not A100s, else 2048 and 256. The 0.75 GiB constant is calibrated on one measured run
-(seed 000, see docs/preflight.md); treat the estimate as good to about +-1 GiB (ESTIMATE_UNCERTAINTY_GIB:
-a model short by less is only a warning) and prefer the engine's reported figure
+(Llama 3.3 70B FP8 on an H100, see docs/preflight.md); treat the estimate as good to about +-1 GiB
+(ESTIMATE_UNCERTAINTY_GIB: a model short by less is only a warning) and prefer the engine's reported figure
 (``preflight.reportedKVCacheGiB``) once a model has started once.
 """
 

@@ -1,6 +1,6 @@
-"""Seed 000's numbers reproduced: Llama 3.3 70B FP8 with fp8 KV cache on one H100 80GB (issue 6 acceptance).
+"""A measured run reproduced: Llama 3.3 70B FP8 with fp8 KV cache on one H100 80GB.
 
-Every expected figure is computed here from the seed's raw numbers, not by the capacity package.
+Every expected figure is computed here from that run's raw numbers, not by the capacity package.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ def _no_local_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("empty-hf-cache")))
 
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "capacity" / "seed000-models.yaml"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "capacity" / "llama70b-fp8-h100.yaml"
 GIB = 1024**3
 
-# config.json of nvidia/Llama-3.3-70B-Instruct-FP8 and the seed's engine log
+# config.json of nvidia/Llama-3.3-70B-Instruct-FP8 and that run's engine log
 LAYERS, KV_HEADS, HEAD_DIM, FP8 = 80, 8, 128, 1
 BYTES_PER_TOKEN = 2 * LAYERS * KV_HEADS * HEAD_DIM * FP8  # 163,840
 H100_TOTAL_GIB = 79.19  # what the CUDA driver reports for an H100 80GB HBM3
@@ -84,7 +84,7 @@ def test_suggested_max_model_len_fits(models: list[dict[str, object]]) -> None:
     suggested = report.suggested_max_model_len
     assert suggested is not None
     assert suggested * BYTES_PER_TOKEN <= REPORTED_GIB * GIB  # fits the reported memory
-    assert suggested >= 32_000  # at least what the seed's operator found by hand
+    assert suggested >= 32_000  # at least what the operator found by hand
     assert any(f"maxModelLen: {suggested}" in fix for fix in report.fixes)
     # and the suggestion, fed back, passes
     entry = dict(models[0])
@@ -93,16 +93,16 @@ def test_suggested_max_model_len_fits(models: list[dict[str, object]]) -> None:
     assert again.fits is True and again.ok
 
 
-def test_fixes_name_more_gpus_and_the_seeds_lower_max_num_seqs(models: list[dict[str, object]]) -> None:
+def test_fixes_name_more_gpus_and_the_operators_lower_max_num_seqs(models: list[dict[str, object]]) -> None:
     (report, _) = preflight(models)
     assert any("tensorParallelSize: 2" in fix for fix in report.fixes)
-    # the seed's operator settled on max-num-seqs 8: 33,488 tokens // 4,096-token requests = 8
+    # the operator settled on max-num-seqs 8: 33,488 tokens // 4,096-token requests = 8
     assert any("maxNumSeqs from 1024 to 8" in fix for fix in report.fixes)
 
 
 # --- our own estimate against the engine's 5.11 GiB ---------------------------------------------------
 # Overhead model (arithmetic.py): max(T*(2H + 3I/tp)*2 B, T*H*2 B + S*V*8 B) + 0.75 GiB non-torch.
-# Seed 000 ran with max-num-batched-tokens 8192 and max-num-seqs 8 (T, S), Llama 70B H=8192, I=28672.
+# That run used max-num-batched-tokens 8192 and max-num-seqs 8 (T, S), Llama 70B H=8192, I=28672.
 OVERHEAD_GIB = max(8192 * (2 * 8192 + 3 * 28672) * 2, 8192 * 8192 * 2 + 8 * 128256 * 8) / GIB + 0.75
 MARGIN_GIB = 0.25
 
@@ -127,7 +127,7 @@ def test_estimate_within_margin_of_reported_at_the_utilization_the_log_implies(
     models: list[dict[str, object]],
 ) -> None:
     # At vLLM's default 0.9 the budget after weights is 79.19 x 0.9 - 67.7 = 3.57 GiB *before* any
-    # activation or runtime memory, already below the 5.11 GiB the engine reported: the seed's engine
+    # activation or runtime memory, already below the 5.11 GiB the engine reported: that run's engine
     # must have run with a higher utilization. 0.95 leaves 7.53 GiB, i.e. 2.42 GiB of measured overhead.
     assert H100_TOTAL_GIB * 0.9 - WEIGHTS_GIB < REPORTED_GIB
     implied_overhead = H100_TOTAL_GIB * 0.95 - WEIGHTS_GIB - REPORTED_GIB

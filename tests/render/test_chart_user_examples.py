@@ -1,4 +1,4 @@
-"""The seeds' examples render to the objects and engine arguments their teams configured by hand."""
+"""Users' examples render to the objects and engine arguments their teams configured by hand."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ def args_of(r: Rendered, model: str) -> list[str]:
     return list(engine_container(r.workload(model))["args"])
 
 
-def test_seed000_llama_70b_fp8_on_h100(render) -> None:
-    r = render(FIXTURES / "seed000-llama-3-3-70b.yaml")
+def test_llama70b_fp8_on_h100(render) -> None:
+    r = render(FIXTURES / "llama70b-fp8-h100.yaml")
     assert r.returncode == 0, r.stderr
     dep = r.get("Deployment", "vllm-models-llama-3-3-70b")
     assert args_of(r, "llama-3-3-70b") == [
@@ -44,9 +44,9 @@ def test_seed000_llama_70b_fp8_on_h100(render) -> None:
     assert probes["livenessProbe"]["httpGet"]["path"] == "/health"
 
 
-def test_seed000_configmap_change_is_a_pod_template_change(render) -> None:
-    """Seed 000's third mistake: a config change that did not restart the pod."""
-    values = load_fixture("seed000-llama-3-3-70b.yaml")
+def test_llama70b_config_change_is_a_pod_template_change(render) -> None:
+    """A config change that did not restart the pod."""
+    values = load_fixture("llama70b-fp8-h100.yaml")
     before = render(values)
     values["models"][0]["vllmConfig"]["maxModelLen"] = 16000
     after = render(values)
@@ -56,8 +56,8 @@ def test_seed000_configmap_change_is_a_pod_template_change(render) -> None:
     assert "--max-model-len=16000" in engine_container(new)["args"]
 
 
-def test_seed001_coder_chat_awq(render) -> None:
-    r = render(FIXTURES / "seed001-coder-chat.yaml")
+def test_coder_awq_l4_scale_to_zero(render) -> None:
+    r = render(FIXTURES / "coder-awq-l4-scale-to-zero.yaml")
     assert r.returncode == 0, r.stderr
     dep = r.get("Deployment", "vllm-models-coder-chat")
     assert dep["spec"]["replicas"] == 0  # a new GPU model starts at $0 idle
@@ -89,9 +89,9 @@ def test_seed001_coder_chat_awq(render) -> None:
     assert svc["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
 
 
-def test_seed001_prices_reach_the_router_as_numbers(render) -> None:
-    """Without a price every call costs $0 and budgets never bind (seed 001)."""
-    r = render(FIXTURES / "seed001-coder-chat.yaml")
+def test_coder_prices_reach_the_router_as_numbers(render) -> None:
+    """Without a price every call costs $0 and budgets never bind."""
+    r = render(FIXTURES / "coder-awq-l4-scale-to-zero.yaml")
     assert r.returncode == 0, r.stderr
     configs = [
         cm
@@ -110,8 +110,8 @@ def test_seed001_prices_reach_the_router_as_numbers(render) -> None:
     assert params["output_cost_per_token"] == pytest.approx(0.0000015)
 
 
-def test_seed002_llama3_and_qwen_unchanged_format(render) -> None:
-    r = render(FIXTURES / "seed002-llama3-qwen.yaml")
+def test_llama3_and_qwen_unchanged_format(render) -> None:
+    r = render(FIXTURES / "llama3-qwen-models-list.yaml")
     assert r.returncode == 0, r.stderr
     for model, cpu, memory in (("llama3", "6", "16Gi"), ("qwen", "8", "32Gi")):
         dep = r.get("Deployment", f"vllm-models-{model}")
@@ -135,9 +135,9 @@ def test_seed002_llama3_and_qwen_unchanged_format(render) -> None:
     )
 
 
-def test_seed002_two_replicas_get_a_cache_each(render) -> None:
-    """Seed 002's "each replica its own PVC": one RWO volume cannot attach on two nodes."""
-    values = load_fixture("seed002-llama3-qwen.yaml")
+def test_two_replicas_get_a_cache_each(render) -> None:
+    """ "Each replica its own PVC": one RWO volume cannot attach on two nodes."""
+    values = load_fixture("llama3-qwen-models-list.yaml")
     values["models"][0]["replicaCount"] = 2
     r = render(values)
     assert r.returncode == 0, r.stderr
@@ -158,8 +158,8 @@ def test_seed002_two_replicas_get_a_cache_each(render) -> None:
     assert r.get("Deployment", "vllm-models-qwen")  # the other model is untouched
 
 
-def test_seed003_argocd_inline_values(render) -> None:
-    r = render(FIXTURES / "seed003-argocd.yaml")
+def test_argocd_inline_values(render) -> None:
+    r = render(FIXTURES / "argocd-inline-values.yaml")
     assert r.returncode == 0, r.stderr
     assert {d["metadata"]["name"] for d in r.of_kind("Deployment")} >= {
         "vllm-models-dialogpt-medium",
@@ -173,5 +173,5 @@ def test_seed003_argocd_inline_values(render) -> None:
     }
     assert sizes == {"vllm-models-dialogpt-medium-cache": "10Gi", "vllm-models-llama2-7b-chat-cache": "20Gi"}
     # Argo CD re-renders on every sync: the output must not change between renders
-    again = render(load_fixture("seed003-argocd.yaml"))
+    again = render(load_fixture("argocd-inline-values.yaml"))
     assert again.stdout == r.stdout
