@@ -27,7 +27,7 @@ def run_bench(script: str, *args: str) -> str:
 
 @pytest.mark.unit
 def test_every_bench_has_a_smoke_run() -> None:
-    smoked = {"preflight_bench.py", "router_overhead.py"}
+    smoked = {"preflight_bench.py", "render_bench.py", "router_overhead.py"}
     assert {p.name for p in BENCH.glob("*.py")} == smoked, "a new bench needs a smoke run here"
 
 
@@ -35,6 +35,12 @@ def test_every_bench_has_a_smoke_run() -> None:
 def test_preflight_bench_prints_its_timings() -> None:
     out = run_bench("preflight_bench.py", "--models", "5", "--repeat", "2")
     assert "first run" in out and "best of 2" in out and "render_table" in out, out
+
+
+@pytest.mark.render
+def test_render_bench_prints_per_model_costs() -> None:
+    out = run_bench("render_bench.py", "--sizes", "1,3", "--repeat", "1")
+    assert "   1 models: generate" in out and "   3 models: generate" in out and "ms per model" in out, out
 
 
 @pytest.mark.e2e

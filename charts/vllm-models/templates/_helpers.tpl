@@ -21,8 +21,19 @@ vllm-models.models: every entry of `models` merged over `modelDefaults`, checked
 `derived` map the templates read (GPU count, parallelism, strategy, workload kind, image, secret
 references, engine arguments, checksum). Returns JSON `{"models": [...]}`; numbers come back as floats,
 so templates print them through `int`.
+
+Derived once per render: the first call stores the JSON under a scratch key of `.Values` (the one map every
+template of a render shares; values were validated against the schema before rendering), and every later
+call (each model template, the router, NOTES.txt) returns it, so the cost is linear in the models.
 */}}
 {{- define "vllm-models.models" -}}
+{{- if not (hasKey .Values "__vllmModelsDerived") -}}
+{{- $_ := set .Values "__vllmModelsDerived" (include "vllm-models.models.derive" .) -}}
+{{- end -}}
+{{- index .Values "__vllmModelsDerived" -}}
+{{- end -}}
+
+{{- define "vllm-models.models.derive" -}}
 {{- $ctx := . -}}
 {{- if not .Values.models -}}
 {{- fail "`models` must list at least one model, e.g. models: [{name: llama3, modelURL: meta-llama/Llama-3.2-3B-Instruct}]" -}}
