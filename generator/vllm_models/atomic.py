@@ -1,11 +1,14 @@
-"""Atomic file writes: a temporary file in the target's directory, then ``os.replace``."""
+"""Safe edits of user files: atomic writes (a temporary file beside the target, then ``os.replace``) and
+an edit lock, so two editors at once lose neither entry."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -33,3 +36,22 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def edit_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the exclusive edit lock of ``path`` (the file ``.NAME.lock`` beside it) for a whole
+    read-modify-write. The lock is a separate file because an atomic write replaces the target's inode;
+    ``on_wait`` is called once when another editor holds it and this one has to wait."""
+    directory = path.parent if str(path.parent) else Path(".")
+    with open(directory / f".{path.name}.lock", "a", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

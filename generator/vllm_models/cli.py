@@ -6,6 +6,7 @@ Nothing is written when there is an error.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -13,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__, capacity
-from .atomic import write_atomic
+from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
 from .listing import table
@@ -215,6 +216,13 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
 
 
+def _editing(models_file: Path) -> contextlib.AbstractContextManager[None]:
+    """The edit lock of the models file, held from reading it to writing it back."""
+    return edit_lock(
+        models_file, lambda: click.echo(f"waiting for another edit of {models_file} to finish ...", err=True)
+    )
+
+
 def _current_text(models_file: Path) -> tuple[str, bool]:
     """The models file's text; when absent, the example next to it (or nothing), and False."""
     if models_file.exists():
@@ -245,6 +253,11 @@ def add_model_command(models_file: Path, yes: bool, **fields: Any) -> None:
     Asks for what the flags do not give (unless --yes); keeps the file's comments; validates the
     result before writing. A missing models.yaml starts from models.example.yaml beside it.
     """
+    with _editing(models_file):
+        _add_model(models_file, yes, fields)
+
+
+def _add_model(models_file: Path, yes: bool, fields: dict[str, Any]) -> None:
     try:
         text, existed = _current_text(models_file)
         entry = collect_entry(fields, interactive=not yes)
@@ -268,6 +281,11 @@ def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None
 
     Asks which one when NAME is not given. Its weight cache stays in the cluster.
     """
+    with _editing(models_file):
+        _remove_model(models_file, name, yes)
+
+
+def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
     try:
         text = read_text(models_file, _display(models_file))
         if name is None:
