@@ -6,6 +6,7 @@ schema problems are reported beside these.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -210,6 +211,49 @@ def _why(access: str) -> str:
     return "Multi-Attach error when they land on different nodes"
 
 
+# Literal credentials in fields that end up in pod specs, ConfigMaps and Helm's release history. The
+# message names the kind of credential and where it belongs, never the value.
+_CREDENTIALS = (
+    (
+        re.compile(r"\bhf_[A-Za-z0-9]{30,}"),
+        "looks like a Hugging Face token; models.yaml and pod specs are not secret: store it with "
+        "`just vllm::set-hf-token` (Secret vllm-hf-token) or reference a Secret with valueFrom.secretKeyRef",
+    ),
+    (
+        re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
+        "looks like an API key; models.yaml and pod specs are not secret: store the router key with "
+        "`just vllm::set-api-key`, an engine key with apiKeySecret, or reference a Secret with "
+        "valueFrom.secretKeyRef",
+    ),
+)
+
+
+def _credential(value: object) -> str | None:
+    """What a literal credential in `value` should be replaced by, or None."""
+    if isinstance(value, str):
+        for pattern, advice in _CREDENTIALS:
+            if pattern.search(value):
+                return advice
+    return None
+
+
+def _literal_credentials(index: int, entry: dict[str, Any]) -> list[Problem]:
+    places: list[tuple[tuple[str | int, ...], object]] = []
+    env = entry.get("extraEnv")
+    for env_index, item in enumerate(env if isinstance(env, list) else []):
+        if isinstance(item, dict):
+            places.append(((index, "extraEnv", env_index, "value"), item.get("value")))
+    config = entry.get("vllmConfig")
+    args = config.get("extraArgs") if isinstance(config, dict) else None
+    for arg_index, arg in enumerate(args if isinstance(args, list) else []):
+        places.append(((index, "vllmConfig", "extraArgs", arg_index), arg))
+    for key in ("labels", "podAnnotations"):
+        mapping = entry.get(key)
+        for name, value in mapping.items() if isinstance(mapping, dict) else []:
+            places.append(((index, key, str(name)), value))
+    return [Problem(where, advice) for where, value in places if (advice := _credential(value))]
+
+
 def _engine(index: int, entry: dict[str, Any]) -> list[Problem]:
     problems = []
     if gpus(entry) == 0 and "gpuProduct" in entry:
@@ -253,4 +297,5 @@ def cross_field_problems(models: list[Any]) -> list[Problem]:
         problems += _limits(index, entry)
         problems += _cache(index, entry, claims)
         problems += _engine(index, entry)
+        problems += _literal_credentials(index, entry)
     return problems
