@@ -168,7 +168,8 @@ pick_model() {  # the model named by $1, else one chosen from models.yaml
   if [ -n "${1:-}" ]; then echo "$1"; return; fi
   ensure_models
   local names
-  names=$(vllm-models list-models -f "$MODELS" | awk 'NR>1 {print $1}')
+  names=$(vllm-models list-models -f "$MODELS" -o json | python3 -c 'import json, sys
+for m in json.load(sys.stdin)["models"]: print(m["name"])')
   [ -n "$names" ] || die "no models in $MODELS"
   if [ "$(wc -l <<<"$names")" = 1 ] || [ ! -t 0 ]; then head -1 <<<"$names"; return; fi
   PS3="model: "

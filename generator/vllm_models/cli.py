@@ -17,7 +17,7 @@ from . import __version__, capacity
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
-from .listing import table
+from .listing import as_json, table
 from .loader import read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
@@ -306,8 +306,12 @@ def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
 
 @cli.command("list-models")
 @file_option
-def list_models(models_file: Path) -> None:
-    """Show the configured models as a table.
+@click.option(
+    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="A table for people, or every model's effective settings as JSON for scripts.",
+)  # fmt: skip
+def list_models(models_file: Path, output: str) -> None:
+    """Show the configured models.
 
     Name, model id, GPUs per replica, replicas, max length and weight cache (size and mode).
     """
@@ -315,7 +319,7 @@ def list_models(models_file: Path) -> None:
         models = validate_file(models_file, _display(models_file))
     except VllmModelsError as e:
         _fail(e)
-    click.echo(table(models), nl=False)
+    click.echo(as_json(models) if output == "json" else table(models), nl=False)
 
 
 @cli.command("preflight")

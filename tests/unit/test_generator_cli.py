@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -316,6 +317,15 @@ def test_list_models_table() -> None:
         "NAME    MODEL                             GPUS  REPLICAS  MAX LEN        CACHE",
         "llama3  meta-llama/Llama-3.2-3B-Instruct  1     2         model default  50Gi \u00d72 (per replica)",
     ]
+
+
+def test_list_models_json_has_the_effective_settings_scripts_read() -> None:
+    result = run(
+        "list-models", "-f", str(FIXTURES / "valid" / "replicas-rwo-per-replica-cache.yaml"), "-o", "json"
+    )
+    (model,) = json.loads(result.stdout)["models"]
+    assert (model["name"], model["replicaCount"], model["cacheMode"]) == ("llama3", 2, "per-replica")
+    assert model["servedModelName"] == "llama3" and model["requestGPU"] == 1  # defaults applied
 
 
 def test_list_models_cache_modes() -> None:
