@@ -33,6 +33,8 @@ def run(script: str, hf_home: Path, model: str) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     # a hub that refuses every connection: "no request was needed" becomes observable
     env.update(HF_HOME=str(hf_home), MODEL_ID=model, HF_ENDPOINT="http://127.0.0.1:9")
+    # the chart points it at the container's /dev/termination-log; the host's must stay untouched
+    env["TERMINATION_MESSAGE_PATH"] = str(hf_home / "termination-log")
     return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -88,7 +88,7 @@ spec:
               msg = f"cannot stage {ref}: {type(e).__name__}: {e}"
               print(msg, file=sys.stderr, flush=True)
               try:
-                  with open("/dev/termination-log", "w") as f:
+                  with open(os.environ["TERMINATION_MESSAGE_PATH"], "w") as f:
                       f.write(msg[:4000])
               except OSError:
                   pass
@@ -113,6 +113,11 @@ spec:
               name: {{ .name }}
               key: {{ .key }}
         {{- end }}
+        # Where the script leaves its failure for `kubectl describe`: the container's message path,
+        # named once here so the script never hard-codes a host path.
+        - name: TERMINATION_MESSAGE_PATH
+          value: /dev/termination-log
+      terminationMessagePath: /dev/termination-log
       terminationMessagePolicy: FallbackToLogsOnError
       {{- with $ctx.Values.engine.stageWeights.resources }}
       resources:
