@@ -62,8 +62,9 @@ spec:
         - |
           # Pre-stage the weights into the cache so the engine can start offline (HF_HUB_OFFLINE=1).
           # A cache completed before (marker file) makes no request to the hub; an interrupted download
-          # resumes; a wrong model id or revision exits non-zero with the hub's own message, which is
-          # also the pod's termination message.
+          # resumes (huggingface_hub keeps whole 10 MiB chunks, so a large file goes on from the last
+          # one); a wrong model id or revision exits non-zero with the hub's own message, which is also
+          # the pod's termination message.
           import os, sys
           from huggingface_hub import HfApi, snapshot_download
           repo = os.environ["MODEL_ID"]
