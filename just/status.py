@@ -6,27 +6,16 @@ for a Pending pod it prints the scheduler's reason from the PodScheduled conditi
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
+
+from vllm_models.loader import json_documents
 
 MODEL = "vllm-models.io/model"
 PRODUCT = "nvidia.com/gpu.product"
 
 
-def documents(text: str) -> list[dict[str, Any]]:
-    decoder, docs, index = json.JSONDecoder(), [], 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        doc, index = decoder.raw_decode(text, index)
-        docs.append(doc)
-    return docs
-
-
 def main() -> int:
-    pods, nodes = documents(sys.stdin.read())
+    pods, nodes = json_documents(sys.stdin.read(), "stdin (kubectl get pods, then nodes, as JSON)")
     products = {
         n["metadata"]["name"]: n["metadata"].get("labels", {}).get(PRODUCT, "-") for n in nodes["items"]
     }

@@ -107,10 +107,25 @@ ensure_api_key() {
   fi
 }
 
+# Before anything is applied: can some node hold every replica now? A cluster whose nodes or pods cannot
+# be read is a warning, not a failure. VLLM_NO_CLUSTER_CHECK=1 (or `upgrade --no-cluster-check`) skips it.
+check_placement() {
+  if [ "${VLLM_NO_CLUSTER_CHECK:-0}" = 1 ]; then return; fi
+  local state
+  if ! state=$({ kubectl get nodes -o json && kubectl get pods -A -o json; } 2>/dev/null); then
+    echo "vllm: warning: cannot read the cluster's nodes and pods; placement not checked" >&2
+    return
+  fi
+  vllm-models placement -f "$MODELS" --release "$RELEASE" --namespace "$NS" <<<"$state" >&2 ||
+    die "a model cannot be placed on this cluster now (above); nothing was applied. Fix models.yaml, free the nodes, or skip the check with VLLM_NO_CLUSTER_CHECK=1"
+}
+
 cmd_upgrade() {
+  if [ "${1:-}" = --no-cluster-check ]; then VLLM_NO_CLUSTER_CHECK=1; fi
   ensure_models
   vllm-models validate --no-preflight -f "$MODELS"  # fast: schema and cross-field checks, before any cluster
   use_cluster
+  check_placement
   ensure_namespace
   [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_SECRET" "$HF_KEY"
   ensure_api_key

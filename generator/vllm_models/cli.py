@@ -13,12 +13,12 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, capacity
+from . import __version__, capacity, placement
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
 from .listing import as_json, table
-from .loader import read_text
+from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
 from .prompts import collect_entry
@@ -356,6 +356,33 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
         warning = "" if f.severity == "error" else "warning: "
         click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
     if any(f.severity == "error" for f in found):
+        sys.exit(1)
+
+
+@cli.command("placement")
+@file_option
+@click.option("--release", default="vllm-models", envvar="VLLM_RELEASE", show_envvar=True, show_default=True)
+@click.option("--namespace", default="vllm", envvar="VLLM_NAMESPACE", show_envvar=True, show_default=True)
+def placement_command(models_file: Path, release: str, namespace: str) -> None:
+    """Check that some node of the live cluster can hold every replica of each model, right now.
+
+    Reads `kubectl get nodes -o json` then `kubectl get pods -A -o json` on stdin. Exit 1, with the reason
+    per node, when a model cannot be placed: `helm upgrade --wait` would wait for it until its timeout.
+    """
+    display = _display(models_file)
+    try:
+        models = validate_file(models_file, display)
+        nodes, pods = json_documents(sys.stdin.read(), "stdin (kubectl get nodes, then pods, as JSON)")
+    except VllmModelsError as e:
+        _fail(e)
+    cluster = placement.nodes_from(nodes, pods, (namespace, release), {m["name"] for m in models})
+    verdicts = placement.check(models, cluster)
+    for i, v in enumerate(verdicts):
+        if v.all_fit:
+            click.echo(v.line())
+        else:
+            click.echo(f"{display}::$[{i}]: {v.line()}", err=True)
+    if not all(v.all_fit for v in verdicts):
         sys.exit(1)
 
 

@@ -6,6 +6,7 @@ round-trip mode elsewhere (see ``edit``).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,23 @@ def load_models(path: Path, display: str | None = None) -> Any:
     """Read and parse a models file. The result is not validated yet (see ``validate``)."""
     name = display if display is not None else str(path)
     return parse_yaml(read_text(path, name), name)
+
+
+def json_documents(text: str, display: str, count: int = 2) -> list[Any]:
+    """`count` JSON documents written one after another (what `kubectl get ... -o json; kubectl get ...`
+    prints), or InvalidInput saying what was expected."""
+    decoder, docs, index = json.JSONDecoder(), [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        try:
+            doc, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(display, [Problem((), f"not JSON at character {e.pos}: {e.msg}")]) from e
+        docs.append(doc)
+    if len(docs) != count or not all(isinstance(d, dict) for d in docs):
+        raise InvalidInput(
+            display, [Problem((), f"expected {count} JSON objects, got {len(docs)} document(s)")]
+        )
+    return docs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -143,26 +144,50 @@ def test_config_change_restarts_only_that_model(release: Release) -> None:
     assert pod_uids(release, "beta") == beta_before
 
 
-def run_just(release: Release, *recipe: str) -> str:
+def just(release: Release, *recipe: str) -> subprocess.CompletedProcess[str]:
+    """A `just` recipe as a user runs it, against the test's namespace, with its files in the workdir."""
     env = {
         **os.environ,
         "KUBECONFIG": release.kubeconfig,
         "VLLM_NAMESPACE": release.namespace,
         "VLLM_MODELS_FILE": str(release.workdir / "models.yaml"),
+        "VLLM_VALUES_FILE": str(release.workdir / "values.generated.yaml"),
         "VLLM_API_KEY": "sk-cluster-test",
         "VLLM_HELM_TIMEOUT": "120s",
     }
-    result = subprocess.run(
+    return subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "just"), *recipe],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def run_just(release: Release, *recipe: str) -> str:
+    result = just(release, *recipe)
     assert result.returncode == 0, f"just {' '.join(recipe)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+def test_unplaceable_model_is_refused_before_anything_is_applied(release: Release) -> None:
+    """Two L4 GPUs on a cluster whose one L4 node has one: refused in seconds with each node's reason,
+    instead of `helm upgrade --wait` waiting out its timeout; nothing is created in the namespace."""
+    (release.workdir / "models.yaml").write_text(
+        "- name: big\n  modelURL: org/model\n  requestGPU: 2\n  gpuProduct: NVIDIA-L4\n"
+    )
+    started = time.monotonic()
+    result = just(release, "vllm::upgrade")
+    assert result.returncode != 0
+    assert time.monotonic() - started < 60
+    assert "big: no node can hold a replica:" in result.stderr
+    assert "gpu-l4: nvidia.com/gpu: 1 free, 2 requested" in result.stderr, result.stderr
+    assert "nothing was applied" in result.stderr
+    assert release.helm("list", "-q").stdout.strip() == ""
+    for kind in ("secrets", "persistentvolumeclaims", "deployments", "configmaps"):
+        names = [
+            o["metadata"]["name"]
+            for o in release.objects(kind)
+            if o["metadata"]["name"] != "kube-root-ca.crt"
+        ]
+        assert names == [], f"{kind} created although the upgrade was refused: {names}"
 
 
 def test_model_larger_than_any_node_stays_pending_with_the_schedulers_reason(release: Release) -> None:

@@ -1,0 +1,108 @@
+"""The live-cluster placement check: from kubectl's JSON to a verdict per model, with the reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from vllm_models.cli import cli
+
+pytestmark = pytest.mark.unit
+
+L4, H100 = "NVIDIA-L4", "NVIDIA-H100-80GB-HBM3"
+GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
+
+
+def node(name: str, gpus: int, product: str | None, cpu: str = "32", memory: str = "256Gi") -> dict[str, Any]:
+    labels = {"nvidia.com/gpu.product": product} if product else {}
+    return {
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"taints": GPU_TAINT if gpus else []},
+        "status": {
+            "allocatable": {"cpu": cpu, "memory": memory, "nvidia.com/gpu": str(gpus)},
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
+
+
+# The local control plane's nodes: one L4 GPU, eight H100s, a CPU node.
+NODES = {"items": [node("gpu-l4", 1, L4), node("gpu-h100", 8, H100), node("cpu-0", 0, None, cpu="8")]}
+
+
+def pod(node_name: str, gpus: int, labels: dict[str, str] | None = None, ns: str = "vllm") -> dict[str, Any]:
+    return {
+        "metadata": {"name": f"p-{node_name}", "namespace": ns, "labels": labels or {}},
+        "spec": {
+            "nodeName": node_name,
+            "containers": [
+                {"resources": {"requests": {"cpu": "1"}, "limits": {"nvidia.com/gpu": str(gpus)}}}
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
+
+
+def place(tmp_path: Path, models: str, pods: list[dict[str, Any]]) -> tuple[int, str, str]:
+    models_file = tmp_path / "models.yaml"
+    models_file.write_text(models)
+    stdin = json.dumps(NODES) + "\n" + json.dumps({"items": pods})
+    result = CliRunner().invoke(cli, ["placement", "-f", str(models_file)], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_two_l4_gpus_on_a_one_gpu_l4_node_is_refused_with_the_reason(tmp_path: Path) -> None:
+    code, _, err = place(
+        tmp_path, "- name: big\n  modelURL: org/m\n  requestGPU: 2\n  gpuProduct: NVIDIA-L4\n", []
+    )
+    assert code == 1
+    assert f"{tmp_path / 'models.yaml'}::$[0]: big: no node can hold a replica:" in err
+    assert "gpu-l4: nvidia.com/gpu: 1 free, 2 requested" in err
+    assert "gpu-h100: nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3, model needs NVIDIA-L4" in err
+
+
+def test_gpus_held_by_another_release_count_but_the_models_own_pods_do_not(tmp_path: Path) -> None:
+    models = "- name: llama3\n  modelURL: org/m\n  gpuProduct: NVIDIA-L4\n"
+    other = pod("gpu-l4", 1, {"app.kubernetes.io/instance": "someone-else", "vllm-models.io/model": "llama3"})
+    code, _, err = place(tmp_path, models, [other])
+    assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
+    own = pod("gpu-l4", 1, {"app.kubernetes.io/instance": "vllm-models", "vllm-models.io/model": "llama3"})
+    code, out, _ = place(tmp_path, models, [own])  # an upgrade replaces it: its GPU is free for the new pod
+    assert code == 0 and out == "llama3: fits (1 replica(s))\n"
+    namesake = pod(
+        "gpu-l4", 1, {"app.kubernetes.io/instance": "vllm-models", "vllm-models.io/model": "llama3"}, "team-b"
+    )
+    code, _, err = place(tmp_path, models, [namesake])  # the same release name in another namespace counts
+    assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
+
+
+def test_one_replica_fits_but_not_all(tmp_path: Path) -> None:
+    models = (
+        "- name: qwen\n  modelURL: org/m\n  requestGPU: 4\n  replicaCount: 3\n"
+        "  gpuProduct: NVIDIA-H100-80GB-HBM3\n"
+    )
+    code, _, err = place(tmp_path, models, [])
+    assert code == 1 and "qwen: one replica fits, not all 3" in err
+
+
+def test_a_cpu_model_stays_off_tainted_gpu_nodes_and_fits_the_cpu_node(tmp_path: Path) -> None:
+    models = "- name: embed\n  modelURL: org/m\n  requestGPU: 0\n  requestCPU: 2\n  requestMemory: 4Gi\n"
+    code, out, _ = place(tmp_path, models, [])
+    assert code == 0 and out == "embed: fits (1 replica(s))\n"
+    big = "- name: embed\n  modelURL: org/m\n  requestGPU: 0\n  requestCPU: 16\n"
+    code, _, err = place(tmp_path, big, [])
+    assert code == 1
+    assert (
+        "gpu-l4: taint nvidia.com/gpu:NoSchedule not tolerated" in err
+        and "cpu-0: cpu: 8 free, 16 requested" in err
+    )
+
+
+def test_unreadable_cluster_state_is_invalid_input(tmp_path: Path) -> None:
+    models_file = tmp_path / "models.yaml"
+    models_file.write_text("- name: a\n  modelURL: org/m\n")
+    result = CliRunner().invoke(cli, ["placement", "-f", str(models_file)], input="{}")
+    assert result.exit_code == 1
+    assert "expected 2 JSON objects, got 1 document(s)" in result.stderr
