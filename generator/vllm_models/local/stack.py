@@ -12,9 +12,10 @@ import json
 import os
 import sys
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from vllm_models.local.manifest import (
     LocalRunError,
@@ -87,6 +88,10 @@ class Router:
         return model if self.engine == "litellm" else self.engines[model].served_name
 
 
+# Engines already running, by model (None: start a simulated engine per rendered model).
+Engines: TypeAlias = dict[str, Engine] | None
+
+
 def base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
 
@@ -122,9 +127,9 @@ def router_binary(bin_dir: Path, name: str) -> str:
 
 
 def start_litellm(
-    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
 ) -> Router:
-    engines = start_engines(release, workdir, procs)
+    engines = engines or start_engines(release, workdir, procs)
     urls = loopback_urls(release, engines)
     pod, container = release.router_pod()
     binary = router_binary(bin_dir, container["command"][0])
@@ -158,9 +163,9 @@ def start_litellm(
 
 
 def start_vllm_router(
-    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
 ) -> Router:
-    engines = start_engines(release, workdir, procs)
+    engines = engines or start_engines(release, workdir, procs)
     _, container = release.router_pod()
     binary = router_binary(bin_dir, container["command"][0])
     env = {**base_env(), **release.env(container)}
@@ -229,12 +234,22 @@ def start_engines(release: Release, workdir: Path, procs: list[Proc | Engine]) -
 
 
 def start_router(
-    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int | None = None
+    release: Release,
+    workdir: Path,
+    procs: list[Proc | Engine],
+    bin_dir: Path,
+    port: int | None = None,
+    engines: Engines = None,
 ) -> Router:
-    """The release's router (whichever the chart rendered) with its engines; every process it starts is
-    appended to `procs` as soon as it runs, so the caller can stop them even when the start failed."""
+    """The release's router (whichever the chart rendered) with its engines: simulated ones it starts, or
+    `engines` already running (a real vLLM). Every process it starts is appended to `procs` as soon as it
+    runs, so the caller can stop them even when the start failed."""
     _, container = release.router_pod()
-    start = {"litellm": start_litellm, "vllm-router": start_vllm_router}.get(container["command"][0])
+    runners: dict[str, Callable[[Release, Path, list[Proc | Engine], Path, int, Engines], Router]] = {
+        "litellm": start_litellm,
+        "vllm-router": start_vllm_router,
+    }
+    start = runners.get(container["command"][0])
     if start is None:
         raise LocalRunError(f"no local runner for router command {container['command']}")
-    return start(release, workdir, procs, bin_dir, port or free_port())
+    return start(release, workdir, procs, bin_dir, port or free_port(), engines)
