@@ -80,6 +80,10 @@ general_settings:
   {{- if $r.auth.enabled }}
   master_key: os.environ/LITELLM_MASTER_KEY
   custom_auth: vllm_models_hooks.master_key_only
+  {{- else }}
+  {{- /* LiteLLM >= 1.10x refuses to start without a master key unless told; router.auth.enabled=false
+  is that explicit choice (e.g. behind a gateway that authenticates). */}}
+  dangerously_permit_weak_or_unset_master_key: true
   {{- end }}
   disable_spend_logs: true
 {{- end -}}
