@@ -78,9 +78,10 @@ def test_wrong_model_id_fails_in_the_init_container_not_the_engine(render) -> No
     (stage,) = pod["initContainers"]
     script = stage["command"][2]
     assert "snapshot_download(repo, revision=revision)" in script
-    assert "sys.exit(1)" in script and "/dev/termination-log" in script
+    assert "sys.exit(1)" in script and 'open(os.environ["TERMINATION_MESSAGE_PATH"], "w")' in script
     assert stage["terminationMessagePolicy"] == "FallbackToLogsOnError"
     env = {e["name"]: e.get("value") for e in stage["env"]}
+    assert env["TERMINATION_MESSAGE_PATH"] == stage["terminationMessagePath"] == "/dev/termination-log"
     assert env["MODEL_ID"] == "openai/llama-3-3-70b" and env["MODEL_REVISION"] == "main"
     engine = pod["containers"][0]
     assert {e["name"]: e.get("value") for e in engine["env"]}["HF_HUB_OFFLINE"] == "1"
