@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,8 @@ def run(engine: str, helm: str, n: int, c: int) -> None:
 
 
 def main() -> int:
+    # SIGTERM as an exit, so `run`'s finally stops the routers and engines it started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engine", choices=["litellm", "vllm-router", "all"], default="all")
     ap.add_argument("--requests", type=int, default=2000)

@@ -5,9 +5,22 @@ Each tier's own conftest starts and stops what that tier needs; shared helpers l
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from tests.support import in_ci, require_tool
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Engines, routers and control planes run in process groups of their own, stopped by fixture
+    # teardown. SIGTERM (a CI time limit, `timeout`) would end pytest without teardown and leave them
+    # running; as an interrupt, pytest still tears every fixture down.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ One engine per session, in its own process group, always stopped; its log stays 
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,10 +29,6 @@ ENGINE_VENV = REPO_ROOT / "hack" / "engine-venv"
 MODEL = "tiny"  # the model's name in values.yaml
 # A cold start on 2 busy cores takes 1-2 minutes (mostly torch.compile of the model).
 START_TIMEOUT = 600
-
-
-def _raise_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -96,9 +91,6 @@ def real_engine(
     (tmp / "vllm.log").write_text(f"argv: {argv}\n")
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
-    # SIGTERM to pytest (a CI timeout, `timeout`) would skip the teardown and leave the engine running
-    # in its own process group: turn it into an exception so the `finally` below stops the engine.
-    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     proc.start()
     try:
         wait_until("the engine's /health", lambda: answers(f"{url}/health"), START_TIMEOUT, proc)
@@ -116,7 +108,6 @@ def real_engine(
         print(f"[engine] log {proc.log}")
     finally:
         proc.stop()
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,9 @@ class Engine:
         if self.api_key:
             argv += ["--api-key", self.api_key]
         log = self.log_dir / f"{self.engine_id}.log"
-        self.proc = Proc(self.engine_id, argv, base_env(), log).start()
+        # Known to the caller before it runs: an interrupt right after the start still stops it.
+        self.proc = Proc(self.engine_id, argv, base_env(), log)
+        self.proc.start()
         wait_until(f"{self.engine_id} /health", lambda: answers(f"{self.url}/health", 1), 15, self.proc)
 
     def stop(self) -> None:
@@ -152,8 +154,9 @@ def start_litellm(
     args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
     env = {**base_env(), **release.env(container)}
     env["HOME"] = str(workdir / "home")  # the chart's HOME=/tmp is an emptyDir in the pod
-    proc = Proc("litellm", [binary, *[expand(a, env) for a in args]], env, workdir / "litellm.log").start()
+    proc = Proc("litellm", [binary, *[expand(a, env) for a in args]], env, workdir / "litellm.log")
     procs.append(proc)
+    proc.start()
     url = f"http://127.0.0.1:{port}"
     router = Router("litellm", url, env.get("LITELLM_MASTER_KEY", ""), proc, engines, release)
     wait_until(
@@ -201,8 +204,9 @@ def start_vllm_router(
     args = replace_flag(
         replace_flag(args, "--prometheus-host", "127.0.0.1"), "--prometheus-port", str(metrics)
     )
-    proc = Proc("vllm-router", [binary, *args], env, workdir / "vllm-router.log").start()
+    proc = Proc("vllm-router", [binary, *args], env, workdir / "vllm-router.log")
     procs.append(proc)
+    proc.start()
     url = f"http://127.0.0.1:{port}"
     router = Router("vllm-router", url, "", proc, engines, release, {"metrics_port": metrics})
     wait_until("vllm-router /liveness", lambda: answers(f"{url}/liveness"), STARTUP_TIMEOUT, proc)
