@@ -33,6 +33,10 @@ test-render *args:
 test-e2e *args:
     {{ venv }}/python -m pytest -m e2e "$@"
 
+# Engine tier: real vLLM (CPU build) serving a tiny model as the chart renders it
+test-engine *args:
+    {{ venv }}/python -m pytest -m engine "$@"
+
 # Cluster tier: a control plane of its own (local kwok), or the cluster named with --kubeconfig
 test-cluster *args:
     {{ venv }}/python -m pytest -m cluster "$@"

@@ -9,8 +9,8 @@ flight, first straight to one engine, then through the router. Prints requests/s
 router's CPU time per request (from /proc, the router's whole process group), the number that decides
 how many router CPUs a given request rate needs. The simulated engine (one aiohttp process) and this
 client share the machine, so requests/s is bounded by them; the CPU time per request is the router's.
-Measured here (2 cores, 1000 requests, 32 in flight): LiteLLM 6.9 ms CPU/request (111 req/s, one worker),
-vllm-router 0.36 ms CPU/request.
+Measured here (2 cores, 1000 requests, 32 in flight): LiteLLM 1.108.7 26 ms CPU/request (39 req/s, one
+worker; 1.80.0 spent 6.9 ms), vllm-router 0.48 ms CPU/request.
 """
 
 from __future__ import annotations
