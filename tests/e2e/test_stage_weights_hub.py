@@ -20,7 +20,6 @@ waits for the whole chunk). Both are asserted below.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import random
 import signal
@@ -199,18 +198,7 @@ def test_fresh_cache_is_staged_for_an_offline_start(
     )
     assert offline.returncode == 0, offline.stderr
     assert offline.stdout.strip() == str(snapshot)
-    if importlib.util.find_spec("transformers") is not None:
-        config = python(
-            f"""
-            from transformers import AutoConfig
-            print(AutoConfig.from_pretrained({TINY!r}).n_layer)
-            """,
-            {**env, "TRANSFORMERS_OFFLINE": "1"},
-        )
-        assert config.returncode == 0, config.stderr
-        assert config.stdout.strip().splitlines()[-1] == "2"
-    # else: transformers is not in the venv (requirements.lock has no pin for it), so the offline
-    # AutoConfig load is not checked here; the snapshot_download lookup above is what it relies on.
+    # The engine tier goes further: real vLLM starts offline from what this script stages.
     assert hub.requests == []
 
 
