@@ -48,8 +48,8 @@ test-kind *args: kind-up
 
 # ruff, mypy, helm lint, ct lint, yamllint
 lint:
-    {{ venv }}/ruff check generator tests hack/generate-docs just
-    {{ venv }}/ruff format --check generator tests just
+    {{ venv }}/ruff check
+    {{ venv }}/ruff format --check
     {{ venv }}/mypy
     helm lint --strict charts/vllm-models
     ct lint --config ct.yaml --all
