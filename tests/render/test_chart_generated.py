@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from render_helpers import CHART, FIXTURES, REPO_ROOT
+from vllm_models.expand import expand_models
 
 from tests.support import require_tool
 
@@ -27,20 +27,12 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=300)
 
 
-def test_values_schema_is_generated() -> None:
-    proc = run(sys.executable, "hack/generate-chart-schema", "--check")
-    assert proc.returncode == 0, proc.stderr
-
-
-def test_golden_files_are_current(helm: str) -> None:
-    proc = run(sys.executable, "hack/generate-golden", "--check")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-
-
-def test_readme_is_generated() -> None:
-    require_tool("helm-docs")
-    proc = run("hack/generate-chart-readme", "--check")
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+@pytest.mark.parametrize("script", sorted(p.name for p in (REPO_ROOT / "hack").glob("generate-*")))
+def test_derived_files_are_current(script: str, helm: str) -> None:
+    if script == "generate-chart-readme":
+        require_tool("helm-docs")
+    proc = run(sys.executable, f"hack/{script}", "--check")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
 
 
 def leaves(node: Any, prefix: str = "") -> list[str]:
@@ -84,25 +76,9 @@ def test_values_files_match_the_schema(path: Path) -> None:
     assert not errors, "\n".join(errors)
 
 
-def with_defaults(schema: dict[str, Any], value: Any, defs: dict[str, Any]) -> Any:
-    """`value` with every schema default filled in, as `vllm-models generate` writes it."""
-    if "$ref" in schema:
-        schema = {**defs[schema["$ref"].split("/")[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
-    if isinstance(value, dict) and "properties" in schema:
-        out = dict(value)
-        for key, sub in schema["properties"].items():
-            if key not in out and "default" in sub:
-                out[key] = copy.deepcopy(sub["default"])
-            if key in out:
-                out[key] = with_defaults(sub, out[key], defs)
-        return out
-    return value
-
-
 def test_schema_accepts_the_generator_output() -> None:
     """The models list with every default applied (what `generate` writes) passes the chart schema,
     also inline in an Argo CD Application's `helm.values`."""
-    defs = MODELS_SCHEMA["$defs"]
     entries = [
         {"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"},
         {
@@ -116,7 +92,7 @@ def test_schema_accepts_the_generator_output() -> None:
         },
     ]
     values = {
-        "models": [with_defaults(defs["model"], e, defs) for e in entries],
+        "models": expand_models(entries),
         "image": {"repository": "vllm/vllm-openai", "tag": "v0.32.0"},
         "hfToken": {"existingSecret": "hf"},
         "router": {"enabled": True, "replicaCount": 2},

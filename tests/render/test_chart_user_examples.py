@@ -23,6 +23,7 @@ def test_llama70b_fp8_on_h100(render) -> None:
         "--port=8000",
         "--max-model-len=32000",
         "--tensor-parallel-size=1",
+        "--pipeline-parallel-size=1",
         "--kv-cache-dtype=fp8",
         "--max-num-seqs=8",
         "--max-num-batched-tokens=8192",
@@ -68,6 +69,8 @@ def test_coder_awq_l4_scale_to_zero(render) -> None:
         "--port=8000",
         "--max-model-len=16384",
         "--quantization=awq_marlin",
+        "--tensor-parallel-size=1",
+        "--pipeline-parallel-size=1",
         "--gpu-memory-utilization=0.9",
     ]
     pod = dep["spec"]["template"]["spec"]

@@ -38,85 +38,144 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- if not .Values.models -}}
 {{- fail "`models` must list at least one model, e.g. models: [{name: llama3, modelURL: meta-llama/Llama-3.2-3B-Instruct}]" -}}
 {{- end -}}
+{{- $defaults := include "vllm-models.deepMerge" (dict "base" (include "vllm-models.modelSchemaDefaults" . | fromJson) "over" .Values.modelDefaults) | fromJson -}}
 {{- $out := list -}}
 {{- $seen := dict -}}
 {{- range $i, $raw := .Values.models -}}
-{{- $m := include "vllm-models.deepMerge" (dict "base" $ctx.Values.modelDefaults "over" $raw) | fromJson -}}
+{{- $m := include "vllm-models.deepMerge" (dict "base" $defaults "over" $raw) | fromJson -}}
 {{- $name := $m.name | required (printf "models[%d].name is required: the model id used in API requests and resource names" $i) -}}
 {{- $url := $m.modelURL | required (printf "models[%d].modelURL is required (model %q): a Hugging Face repo id such as org/name, or an absolute local path" $i $name) -}}
 {{- if hasKey $seen $name -}}
 {{- fail (printf "models[%d].name %q is used twice: model names must be unique" $i $name) -}}
 {{- end -}}
 {{- $_ := set $seen $name true -}}
-{{- $vc := $m.vllmConfig | default dict -}}
-{{- $pp := 1 -}}
-{{- if hasKey $vc "pipelineParallelSize" }}{{ $pp = int $vc.pipelineParallelSize }}{{ end -}}
-{{- $gpus := 1 -}}
+{{- $where := dict "index" $i "model" $m -}}
+{{- $derived := include "vllm-models.model.parallelism" $where | fromJson -}}
+{{- $derived = merge $derived (include "vllm-models.model.cache" $where | fromJson) -}}
+{{- $derived = merge $derived (include "vllm-models.model.secretRefs" (dict "context" $ctx "model" $m) | fromJson) -}}
+{{- $img := $m.image | default dict -}}
+{{- $_ := set $derived "image" (dict "repository" ($img.repository | default $ctx.Values.image.repository) "tag" ($img.tag | default $ctx.Values.image.tag) "pullPolicy" ($img.pullPolicy | default $ctx.Values.image.pullPolicy)) -}}
+{{- $_ := set $derived "strategy" ($m.strategy | default (ternary "Recreate" "RollingUpdate" (gt (int $derived.gpus) 0))) -}}
+{{- $_ := set $derived "servedModelName" ($m.servedModelName | default $name) -}}
+{{- $_ := set $derived "localPath" (hasPrefix "/" $url) -}}
+{{- $_ := set $derived "startupTimeoutSeconds" (int $m.startupTimeoutSeconds) -}}
+{{- $_ := set $derived "args" (include "vllm-models.model.engineArgs" (dict "context" $ctx "model" $m "derived" $derived) | fromJsonArray) -}}
+{{- /* the model as `vllm-models generate` expands it (expand.py), so both render the same checksum */ -}}
+{{- $_ := set $m "requestGPU" $derived.gpus -}}
+{{- $_ := set $m "servedModelName" $derived.servedModelName -}}
+{{- $_ := set $m "strategy" $derived.strategy -}}
+{{- $_ := set $m "cacheMode" $derived.cacheMode -}}
+{{- if gt (int $derived.tensorParallelSize) 0 }}{{ $_ := set $m.vllmConfig "tensorParallelSize" $derived.tensorParallelSize }}{{ end -}}
+{{- /* checksum: everything that shapes this model's pods, nothing that only scales or prices it; the
+Secret values only as hashes, so a rotated key restarts the engines that read it */ -}}
+{{- $secretSums := dict "hfTokenValue" $derived.hfTokenValueSum "engineApiKeyValue" $derived.engineApiKeyValueSum -}}
+{{- $derived = omit $derived "hfTokenValueSum" "engineApiKeyValueSum" -}}
+{{- $sumInput := dict "model" (omit $m "replicaCount" "podDisruptionBudget" "pricing" "preflight") "derived" (omit $derived "replicas") "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "secrets" $secretSums -}}
+{{- $_ := set $derived "checksum" (toJson $sumInput | sha256sum) -}}
+{{- $_ := set $m "derived" $derived -}}
+{{- $out = append $out $m -}}
+{{- end -}}
+{{- toJson (dict "models" $out) -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.parallelism: GPUs per replica and vLLM's tensor and pipeline parallel sizes, from a
+merged model (dict "index" .. "model" ..). The rule is the generator's (checks.py): a written
+`requestGPU` must equal tensorParallelSize x pipelineParallelSize, or be a multiple of the pipeline
+size when the tensor size is derived; unwritten, it is their product. JSON.
+*/}}
+{{- define "vllm-models.model.parallelism" -}}
+{{- $m := .model -}}
+{{- $vc := $m.vllmConfig -}}
+{{- $pp := int $vc.pipelineParallelSize -}}
+{{- $tpWritten := hasKey $vc "tensorParallelSize" -}}
+{{- $gpus := mul (int ($vc.tensorParallelSize | default 1)) $pp | int -}}
 {{- if hasKey $m "requestGPU" -}}
 {{- $gpus = int $m.requestGPU -}}
-{{- else if hasKey $vc "tensorParallelSize" -}}
-{{- $gpus = mul (int $vc.tensorParallelSize) $pp | int -}}
-{{- else if hasKey $vc "pipelineParallelSize" -}}
-{{- $gpus = $pp -}}
+{{- if and $tpWritten (ne (mul (int $vc.tensorParallelSize) $pp | int) $gpus) -}}
+{{- fail (printf "models[%d] (%s): requestGPU is %d but vllmConfig.tensorParallelSize x pipelineParallelSize is %d x %d = %d; vLLM needs exactly that many GPUs per replica" .index $m.name $gpus (int $vc.tensorParallelSize) $pp (mul (int $vc.tensorParallelSize) $pp)) -}}
+{{- end -}}
+{{- if and (not $tpWritten) (gt $gpus 0) (ne (mod $gpus $pp) 0) -}}
+{{- fail (printf "models[%d] (%s): requestGPU %d is not a multiple of vllmConfig.pipelineParallelSize %d" .index $m.name $gpus $pp) -}}
+{{- end -}}
+{{- if and (not $tpWritten) (eq $gpus 0) (gt $pp 1) -}}
+{{- fail (printf "models[%d] (%s): vllmConfig.pipelineParallelSize %d needs GPUs, but requestGPU is 0" .index $m.name $pp) -}}
+{{- end -}}
 {{- end -}}
 {{- $tp := 0 -}}
-{{- if hasKey $vc "tensorParallelSize" -}}
+{{- if $tpWritten -}}
 {{- $tp = int $vc.tensorParallelSize -}}
-{{- else if gt $gpus 1 -}}
-{{- $tp = max 1 (div $gpus $pp) | int -}}
+{{- else if gt $gpus 0 -}}
+{{- $tp = div $gpus $pp | int -}}
 {{- end -}}
-{{- if and (gt $gpus 0) (gt (mul (max $tp 1) $pp | int) $gpus) -}}
-{{- fail (printf "models[%d] (%s): requestGPU is %d but tensorParallelSize x pipelineParallelSize needs %d GPUs; raise requestGPU or lower the parallelism" $i $name $gpus (mul (max $tp 1) $pp)) -}}
+{{- toJson (dict "gpus" $gpus "tensorParallelSize" $tp "pipelineParallelSize" $pp) -}}
 {{- end -}}
-{{- $replicas := 1 -}}
-{{- if hasKey $m "replicaCount" }}{{ $replicas = int $m.replicaCount }}{{ end -}}
-{{- $accessMode := $m.pvcAccessMode | default "ReadWriteOnce" -}}
-{{- /* weight cache: shared (one claim, a Deployment) or per-replica (a StatefulSet), docs/architecture.md */ -}}
+
+{{/*
+vllm-models.model.cache: replicas and the weight cache: one claim shared by every replica (a
+Deployment) or one per replica (a StatefulSet) when several replicas cannot mount one volume
+(docs/architecture.md). JSON; call with (dict "index" .. "model" ..).
+*/}}
+{{- define "vllm-models.model.cache" -}}
+{{- $m := .model -}}
+{{- $replicas := int $m.replicaCount -}}
 {{- $cacheMode := "shared" -}}
-{{- if and (gt $replicas 1) (ne $accessMode "ReadWriteMany") (not $m.existingClaim) -}}
+{{- if and (gt $replicas 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
 {{- $cacheMode = "per-replica" -}}
 {{- end -}}
 {{- with $m.cacheMode }}{{ $cacheMode = . }}{{ end -}}
 {{- if and (eq $cacheMode "per-replica") $m.existingClaim -}}
-{{- fail (printf "models[%d] (%s): cacheMode per-replica cannot use existingClaim %q; set cacheMode: shared or drop existingClaim" $i $name $m.existingClaim) -}}
+{{- fail (printf "models[%d] (%s): cacheMode per-replica cannot use existingClaim %q; set cacheMode: shared or drop existingClaim" .index $m.name $m.existingClaim) -}}
 {{- end -}}
-{{- if and (eq $cacheMode "shared") (gt $replicas 1) (ne $accessMode "ReadWriteMany") (not $m.existingClaim) -}}
-{{- fail (printf "models[%d] (%s): %d replicas cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" $i $name $replicas $accessMode) -}}
+{{- if and (eq $cacheMode "shared") (gt $replicas 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
+{{- fail (printf "models[%d] (%s): %d replicas cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" .index $m.name $replicas $m.pvcAccessMode) -}}
 {{- end -}}
-{{- $kind := ternary "StatefulSet" "Deployment" (eq $cacheMode "per-replica") -}}
-{{- $strategy := $m.strategy | default (ternary "Recreate" "RollingUpdate" (gt $gpus 0)) -}}
-{{- $img := $m.image | default dict -}}
-{{- $image := dict "repository" ($img.repository | default $ctx.Values.image.repository) "tag" ($img.tag | default $ctx.Values.image.tag) "pullPolicy" ($img.pullPolicy | default $ctx.Values.image.pullPolicy) -}}
-{{- $hf := dict -}}
-{{- $hfSum := "" -}}
-{{- if $m.hfTokenSecret -}}
-{{- $hf = dict "name" $m.hfTokenSecret.name "key" $m.hfTokenSecret.key -}}
-{{- else if $ctx.Values.hfToken.existingSecret -}}
-{{- $hf = dict "name" $ctx.Values.hfToken.existingSecret "key" $ctx.Values.hfToken.secretKey -}}
-{{- else if $ctx.Values.hfToken.value -}}
-{{- $hf = dict "name" (include "vllm-models.hfTokenSecretName" $ctx) "key" $ctx.Values.hfToken.secretKey -}}
-{{- $hfSum = $ctx.Values.hfToken.value | sha256sum -}}
+{{- toJson (dict "replicas" $replicas "accessMode" $m.pvcAccessMode "cacheMode" $cacheMode "kind" (ternary "StatefulSet" "Deployment" (eq $cacheMode "per-replica"))) -}}
 {{- end -}}
-{{- $key := dict -}}
-{{- $keySum := "" -}}
-{{- if $m.apiKeySecret -}}
-{{- $key = dict "name" $m.apiKeySecret.name "key" $m.apiKeySecret.key -}}
-{{- else if $ctx.Values.engineApiKey.existingSecret -}}
-{{- $key = dict "name" $ctx.Values.engineApiKey.existingSecret "key" $ctx.Values.engineApiKey.secretKey -}}
-{{- else if $ctx.Values.engineApiKey.value -}}
-{{- $key = dict "name" (include "vllm-models.engineApiKeySecretName" $ctx) "key" $ctx.Values.engineApiKey.secretKey -}}
-{{- $keySum = $ctx.Values.engineApiKey.value | sha256sum -}}
+
+{{/*
+vllm-models.model.secretRefs: the Secret (name, key) each engine pod reads its Hugging Face token and
+API key from: the model's own, else the chart-wide existing Secret, else the Secret the chart creates
+from a literal value (then also the value's hash, for the checksum). JSON; (dict "context" .. "model" ..).
+*/}}
+{{- define "vllm-models.model.secretRefs" -}}
+{{- $out := dict -}}
+{{- $hfToken := dict "model" "hfTokenSecret" "sum" "hfTokenValueSum" "chart" .context.Values.hfToken "created" (include "vllm-models.hfTokenSecretName" .context) -}}
+{{- $engineApiKey := dict "model" "apiKeySecret" "sum" "engineApiKeyValueSum" "chart" .context.Values.engineApiKey "created" (include "vllm-models.engineApiKeySecretName" .context) -}}
+{{- range $field := list $hfToken $engineApiKey -}}
+{{- $ref := dict -}}
+{{- $sum := "" -}}
+{{- $own := get $.model $field.model -}}
+{{- if $own -}}
+{{- $ref = dict "name" $own.name "key" $own.key -}}
+{{- else if $field.chart.existingSecret -}}
+{{- $ref = dict "name" $field.chart.existingSecret "key" $field.chart.secretKey -}}
+{{- else if $field.chart.value -}}
+{{- $ref = dict "name" $field.created "key" $field.chart.secretKey -}}
+{{- $sum = $field.chart.value | sha256sum -}}
 {{- end -}}
-{{- /* engine arguments, in a fixed order; `vllm serve` takes the model as its positional argument */ -}}
-{{- $args := list $url -}}
+{{- $_ := set $out $field.model $ref -}}
+{{- $_ := set $out $field.sum $sum -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.engineArgs: the `vllm serve` arguments, in a fixed order, the model first (the
+positional argument). JSON list; (dict "context" .. "model" .. "derived" ..).
+*/}}
+{{- define "vllm-models.model.engineArgs" -}}
+{{- $m := .model -}}
+{{- $vc := $m.vllmConfig -}}
+{{- $args := list $m.modelURL -}}
 {{- with $m.revision }}{{ $args = append $args (printf "--revision=%s" .) }}{{ end -}}
-{{- $args = append $args (printf "--served-model-name=%s" ($m.servedModelName | default $name)) -}}
-{{- $args = append $args (printf "--port=%d" (int $ctx.Values.engine.port)) -}}
+{{- $args = append $args (printf "--served-model-name=%s" .derived.servedModelName) -}}
+{{- $args = append $args (printf "--port=%d" (int .context.Values.engine.port)) -}}
 {{- if hasKey $vc "maxModelLen" }}{{ $args = append $args (printf "--max-model-len=%d" (int $vc.maxModelLen)) }}{{ end -}}
 {{- with $vc.dtype }}{{ $args = append $args (printf "--dtype=%s" .) }}{{ end -}}
 {{- with $vc.quantization }}{{ $args = append $args (printf "--quantization=%s" .) }}{{ end -}}
-{{- if gt $tp 0 }}{{ $args = append $args (printf "--tensor-parallel-size=%d" $tp) }}{{ end -}}
-{{- if hasKey $vc "pipelineParallelSize" }}{{ $args = append $args (printf "--pipeline-parallel-size=%d" $pp) }}{{ end -}}
+{{- if gt (int .derived.tensorParallelSize) 0 }}{{ $args = append $args (printf "--tensor-parallel-size=%d" (int .derived.tensorParallelSize)) }}{{ end -}}
+{{- $args = append $args (printf "--pipeline-parallel-size=%d" (int .derived.pipelineParallelSize)) -}}
 {{- if hasKey $vc "gpuMemoryUtilization" }}{{ $args = append $args (printf "--gpu-memory-utilization=%s" (toString $vc.gpuMemoryUtilization)) }}{{ end -}}
 {{- with $vc.kvCacheDtype }}{{ $args = append $args (printf "--kv-cache-dtype=%s" .) }}{{ end -}}
 {{- if hasKey $vc "maxNumSeqs" }}{{ $args = append $args (printf "--max-num-seqs=%d" (int $vc.maxNumSeqs)) }}{{ end -}}
@@ -124,15 +183,8 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- if hasKey $vc "enablePrefixCaching" -}}
 {{- $args = append $args (ternary "--enable-prefix-caching" "--no-enable-prefix-caching" (eq (toString $vc.enablePrefixCaching) "true")) -}}
 {{- end -}}
-{{- range ($vc.extraArgs | default list) }}{{ $args = append $args (toString .) }}{{ end -}}
-{{- $derived := dict "gpus" $gpus "tensorParallelSize" $tp "pipelineParallelSize" $pp "replicas" $replicas "accessMode" $accessMode "cacheMode" $cacheMode "kind" $kind "strategy" $strategy "image" $image "hfTokenSecret" $hf "apiKeySecret" $key "args" $args "servedModelName" ($m.servedModelName | default $name) "localPath" (hasPrefix "/" $url) "startupTimeoutSeconds" (int ($m.startupTimeoutSeconds | default 1800)) -}}
-{{- /* checksum: everything that shapes this model's pods, nothing that only scales or prices it */ -}}
-{{- $sumInput := dict "model" (omit $m "replicaCount" "podDisruptionBudget" "pricing" "preflight") "derived" (omit $derived "replicas") "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "hfTokenValue" $hfSum "engineApiKeyValue" $keySum -}}
-{{- $_ := set $derived "checksum" (toJson $sumInput | sha256sum) -}}
-{{- $_ := set $m "derived" $derived -}}
-{{- $out = append $out $m -}}
-{{- end -}}
-{{- toJson (dict "models" $out) -}}
+{{- range $vc.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
+{{- toJson $args -}}
 {{- end -}}
 
 {{/*

@@ -200,8 +200,8 @@ spec:
         failureThreshold: {{ int $probe.liveness.failureThreshold }}
       resources:
         requests:
-          cpu: {{ include "vllm-models.quantity" (hasKey $m "requestCPU" | ternary $m.requestCPU 6) }}
-          memory: {{ include "vllm-models.quantity" ($m.requestMemory | default "16Gi") }}
+          cpu: {{ include "vllm-models.quantity" $m.requestCPU }}
+          memory: {{ include "vllm-models.quantity" $m.requestMemory }}
           {{- if gt (int $d.gpus) 0 }}
           nvidia.com/gpu: {{ int $d.gpus | toString | quote }}
           {{- end }}
@@ -236,5 +236,5 @@ spec:
     - name: dshm
       emptyDir:
         medium: Memory
-        sizeLimit: {{ include "vllm-models.quantity" ($m.shmSize | default "8Gi") }}
+        sizeLimit: {{ include "vllm-models.quantity" $m.shmSize }}
 {{- end -}}
