@@ -60,8 +60,8 @@ def main() -> int:
         for n in (int(s) for s in args.sizes.split(",")):
             models_file, values = Path(tmp) / f"models-{n}.yaml", Path(tmp) / f"values-{n}.yaml"
             models_file.write_text(yaml.safe_dump(models(n), sort_keys=False))
-            gen = best_of(args.repeat, [str(CLI), "generate", "--no-preflight", "-f", str(models_file),
-                                        "-o", str(values), "--api-key-secret", "vllm-api-key"])  # fmt: skip
+            generate = [str(CLI), "generate", "--no-preflight", "-f", str(models_file), "-o", str(values)]
+            gen = best_of(args.repeat, [*generate, "--router-master-key-secret", "vllm-api-key"])
             tpl = best_of(args.repeat, [str(HELM), "template", "vllm-models", str(CHART), "-f", str(values)])
             print(
                 f"{n:4d} models: generate {gen * 1000:7.0f} ms, helm template {tpl * 1000:7.0f} ms "

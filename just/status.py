@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from vllm_models.loader import json_documents
+from vllm_models.names import COMPONENT_LABEL, MODEL_LABEL
 
-MODEL = "vllm-models.io/model"
 PRODUCT = "nvidia.com/gpu.product"
 
 
@@ -22,10 +22,10 @@ def main() -> int:
     rows = [("MODEL", "POD", "READY", "STATUS", "NODE", "GPUS", "GPU PRODUCT")]
     reasons = []
     for pod in sorted(
-        pods["items"], key=lambda p: (p["metadata"]["labels"].get(MODEL, ""), p["metadata"]["name"])
+        pods["items"], key=lambda p: (p["metadata"]["labels"].get(MODEL_LABEL, ""), p["metadata"]["name"])
     ):
         labels, status = pod["metadata"]["labels"], pod.get("status", {})
-        model = labels.get(MODEL) or labels.get("app.kubernetes.io/component", "-")
+        model = labels.get(MODEL_LABEL) or labels.get(COMPONENT_LABEL, "-")
         statuses = status.get("containerStatuses", [])
         ready = f"{sum(1 for c in statuses if c.get('ready'))}/{len(pod['spec']['containers'])}"
         phase = status.get("phase", "?")

@@ -14,15 +14,16 @@ TIMEOUT="${VLLM_HELM_TIMEOUT:-30m}"
 MODELS="${VLLM_MODELS_FILE:-$ROOT/models.yaml}"
 VALUES="${VLLM_VALUES_FILE:-$ROOT/values.generated.yaml}"
 CHART="$ROOT/charts/vllm-models"
-# Secrets the chart references by name (docs/architecture.md): the Justfile owns their content.
-HF_SECRET=vllm-hf-token HF_KEY=token
-API_SECRET=vllm-api-key API_KEY=master-key
-INSTANCE="app.kubernetes.io/instance=$RELEASE"
 
 LOCAL_KUBECONFIG="$ROOT/.tools/cluster/kubeconfig"
 LOCAL_ENDPOINT="$ROOT/.tools/cluster/local-endpoint"
 
 die() { echo "vllm: $*" >&2; exit 1; }
+
+command -v vllm-models >/dev/null || die "the vllm-models CLI is missing: run ./hack/bootstrap"
+# The Secret names and keys the values reference and the label selectors of the release, from the CLI
+# (vllm_models/names.py); these recipes own the Secrets' content.
+eval "$(vllm-models names --release "$RELEASE")"
 
 use_cluster() {
   # $KUBECONFIG (or ~/.kube/config) when its cluster answers, else the local control plane.
@@ -48,12 +49,7 @@ local_endpoint_up() {
   echo "vllm: stop it with 'just vllm::down' (also stops the local control plane)" >&2
 }
 
-ensure_models() {
-  if [ ! -f "$MODELS" ]; then
-    cp "$ROOT/models.example.yaml" "$MODELS"
-    echo "vllm: created $MODELS from models.example.yaml" >&2
-  fi
-}
+ensure_models() { vllm-models init -f "$MODELS" --example "$ROOT/models.example.yaml"; }
 
 ensure_namespace() {
   kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
@@ -100,9 +96,9 @@ cmd_delete_secret() {
 ensure_api_key() {
   # The router requires a key (auth on by default): VLLM_API_KEY, else the existing Secret, else a new one.
   if [ -n "${VLLM_API_KEY:-}" ]; then
-    printf '%s' "$VLLM_API_KEY" | apply_secret "$API_SECRET" "$API_KEY"
-  elif ! secret_exists "$API_SECRET"; then
-    python3 -c 'import secrets; print("sk-" + secrets.token_urlsafe(32), end="")' | apply_secret "$API_SECRET" "$API_KEY"
+    printf '%s' "$VLLM_API_KEY" | apply_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY"
+  elif ! secret_exists "$ROUTER_MASTER_KEY_SECRET"; then
+    python3 -c 'import secrets; print("sk-" + secrets.token_urlsafe(32), end="")' | apply_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY"
     echo "vllm: generated a router API key; read it with 'just vllm::get-api-key'" >&2
   fi
 }
@@ -127,10 +123,10 @@ cmd_upgrade() {
   use_cluster
   check_placement
   ensure_namespace
-  [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_SECRET" "$HF_KEY"
+  [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY"
   ensure_api_key
-  local flags=(--api-key-secret "$API_SECRET")
-  if secret_exists "$HF_SECRET"; then flags+=(--hf-token-secret "$HF_SECRET"); fi
+  local flags=(--router-master-key-secret "$ROUTER_MASTER_KEY_SECRET")
+  if secret_exists "$HF_TOKEN_SECRET"; then flags+=(--hf-token-secret "$HF_TOKEN_SECRET"); fi
   vllm-models generate -f "$MODELS" -o "$VALUES" "${flags[@]}"
   echo "vllm: helm upgrade --install $RELEASE (namespace $NS, timeout $TIMEOUT)" >&2
   # VLLM_EXTRA_VALUES: chart-wide settings the generator does not own (ingress, engine image for kind, ...).
@@ -149,7 +145,7 @@ cmd_install() {
   # install asks for the API key, as the predecessor's did; empty (or no terminal) keeps an existing one or generates one.
   if [ -z "${VLLM_API_KEY:-}" ] && [ -t 0 ]; then
     use_cluster
-    if ! secret_exists "$API_SECRET"; then
+    if ! secret_exists "$ROUTER_MASTER_KEY_SECRET"; then
       read -r -s -p "Router API key (hidden; empty: generate one): " VLLM_API_KEY; echo >&2
       export VLLM_API_KEY
     fi
@@ -164,19 +160,19 @@ cmd_uninstall() {
   if on_local_cluster; then vllm-models local-endpoint down --state-dir "$LOCAL_ENDPOINT" >&2; fi
   helm uninstall "$RELEASE" --namespace "$NS" --wait --ignore-not-found
   if [ "$delete_caches" = 1 ]; then
-    kubectl delete pvc -n "$NS" -l "$INSTANCE" --ignore-not-found
+    kubectl delete pvc -n "$NS" -l "$INSTANCE_SELECTOR" --ignore-not-found
   else
     echo "vllm: weight caches kept (PVCs below); delete them with 'just vllm::uninstall --delete-caches'" >&2
-    kubectl get pvc -n "$NS" -l "$INSTANCE" 2>/dev/null || true
+    kubectl get pvc -n "$NS" -l "$INSTANCE_SELECTOR" 2>/dev/null || true
   fi
 }
 
 cmd_status() {
   use_cluster
   helm status "$RELEASE" -n "$NS" 2>/dev/null | sed -n '1,6p' || echo "release $RELEASE not installed in $NS"
-  { kubectl get pods -n "$NS" -l "$INSTANCE" -o json; kubectl get nodes -o json; } \
+  { kubectl get pods -n "$NS" -l "$INSTANCE_SELECTOR" -o json; kubectl get nodes -o json; } \
     | python3 "$ROOT/just/status.py"
-  kubectl get pvc -n "$NS" -l "$INSTANCE" 2>/dev/null || true
+  kubectl get pvc -n "$NS" -l "$INSTANCE_SELECTOR" 2>/dev/null || true
 }
 
 pick_model() {  # the model named by $1, else one chosen from models.yaml
@@ -194,16 +190,16 @@ for m in json.load(sys.stdin)["models"]: print(m["name"])')
 cmd_logs() {
   local model; model=$(pick_model "${1:-}")
   use_cluster
-  kubectl logs -n "$NS" -l "$INSTANCE,vllm-models.io/model=$model" --all-containers --prefix --tail=200 -f
+  kubectl logs -n "$NS" -l "$INSTANCE_SELECTOR,$MODEL_LABEL=$model" --all-containers --prefix --tail=200 -f
 }
 
 router_service() {
-  kubectl get svc -n "$NS" -l "$INSTANCE,app.kubernetes.io/component=router" -o name | head -1
+  kubectl get svc -n "$NS" -l "$ROUTER_SELECTOR" -o name | head -1
 }
 
 cmd_router_logs() {
   use_cluster
-  kubectl logs -n "$NS" -l "$INSTANCE,app.kubernetes.io/component=router" --all-containers --prefix --tail=200 -f
+  kubectl logs -n "$NS" -l "$ROUTER_SELECTOR" --all-containers --prefix --tail=200 -f
 }
 
 cmd_port_forward() {
@@ -220,7 +216,7 @@ cmd_port_forward() {
 
 with_router() {  # with_router COMMAND...: runs COMMAND with ROUTER_URL and ROUTER_KEY set, forwarding meanwhile
   use_cluster
-  ROUTER_KEY=$(kubectl get secret "$API_SECRET" -n "$NS" -o "jsonpath={.data.$API_KEY}" 2>/dev/null | base64 -d || true)
+  ROUTER_KEY=$(kubectl get secret "$ROUTER_MASTER_KEY_SECRET" -n "$NS" -o "jsonpath={.data.$ROUTER_MASTER_KEY_KEY}" 2>/dev/null | base64 -d || true)
   export ROUTER_KEY
   if on_local_cluster; then
     ROUTER_URL=$(vllm-models local-endpoint url --state-dir "$LOCAL_ENDPOINT") ||
@@ -266,12 +262,12 @@ case "$command" in
   down) cmd_down ;;
   list-api-models) cmd_list_api_models ;;
   test-completions) cmd_test_completions "$@" ;;
-  set-hf-token) cmd_set_secret "$HF_SECRET" "$HF_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
-  get-hf-token) cmd_get_secret "$HF_SECRET" "$HF_KEY" ;;
-  delete-hf-token) cmd_delete_secret "$HF_SECRET" ;;
-  set-api-key) cmd_set_secret "$API_SECRET" "$API_KEY" VLLM_API_KEY "Router API key (hidden)" ;;
-  get-api-key) cmd_get_secret "$API_SECRET" "$API_KEY" ;;
-  delete-api-key) cmd_delete_secret "$API_SECRET" ;;
+  set-hf-token) cmd_set_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
+  get-hf-token) cmd_get_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" ;;
+  delete-hf-token) cmd_delete_secret "$HF_TOKEN_SECRET" ;;
+  set-api-key) cmd_set_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY" VLLM_API_KEY "Router API key (hidden)" ;;
+  get-api-key) cmd_get_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY" ;;
+  delete-api-key) cmd_delete_secret "$ROUTER_MASTER_KEY_SECRET" ;;
   ensure-models) ensure_models ;;
   *) die "unknown command '$command'" ;;
 esac

@@ -21,10 +21,17 @@ from .listing import as_json, table
 from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
+from .names import (
+    HF_TOKEN_KEY,
+    HF_TOKEN_SECRET,
+    ROUTER_MASTER_KEY_KEY,
+    ROUTER_MASTER_KEY_SECRET,
+    shell_assignments,
+)
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
 from .validate import capacity_warnings, require_models, validate_file
-from .values import API_KEY_SECRET, HF_TOKEN_SECRET, ChartOptions, chart_values, render_values
+from .values import ChartOptions, chart_values, render_values
 
 EXAMPLE_NAME = "models.example.yaml"
 
@@ -140,13 +147,14 @@ def validate(models_file: Path, preflight: bool) -> None:
     "--hf-token-secret",
     envvar="VLLM_HF_TOKEN_SECRET",
     show_envvar=True,
-    help=f"Secret (key 'token') with the Hugging Face token, e.g. {HF_TOKEN_SECRET}.",
+    help=f"Secret (key {HF_TOKEN_KEY!r}) with the Hugging Face token, e.g. {HF_TOKEN_SECRET}.",
 )
 @click.option(
-    "--api-key-secret",
-    envvar="VLLM_API_KEY_SECRET",
+    "--router-master-key-secret",
+    envvar="VLLM_ROUTER_MASTER_KEY_SECRET",
     show_envvar=True,
-    help=f"Secret (key 'master-key') with the router's API key, e.g. {API_KEY_SECRET}.",
+    help=f"Secret (key {ROUTER_MASTER_KEY_KEY!r}) with the router's master key, the key clients present "
+    f"to the router (not the engines' API key), e.g. {ROUTER_MASTER_KEY_SECRET}.",
 )
 @click.option(
     "--router-enabled/--no-router",
@@ -224,13 +232,44 @@ def _editing(models_file: Path) -> contextlib.AbstractContextManager[None]:
 
 
 def _current_text(models_file: Path) -> tuple[str, bool]:
-    """The models file's text; when absent, the example next to it (or nothing), and False."""
+    """The models file's text; when absent, the example's (or nothing), and False."""
     if models_file.exists():
-        return read_text(models_file, _display(models_file)), True
+        return read_text(models_file, str(models_file)), True
     example = models_file.parent / EXAMPLE_NAME
     if example.is_file():
         return read_text(example, str(example)), False
     return "", False
+
+
+@cli.command("init")
+@file_option
+@click.option(
+    "--example",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=f"Start from this file (default: the {EXAMPLE_NAME} beside models.yaml, else an empty list).",
+)
+def init_command(models_file: Path, example: Path | None) -> None:
+    """Create models.yaml from the example, unless it exists (then it is left as it is)."""
+    with _editing(models_file):
+        if models_file.exists():
+            return
+        try:
+            text = read_text(example, str(example)) if example else _current_text(models_file)[0]
+        except VllmModelsError as e:
+            _fail(e)
+        _write(models_file, text or "[]\n")
+    source = example or (models_file.parent / EXAMPLE_NAME if text else None)
+    click.echo(f"created {models_file}" + (f" from {source}" if source else ""), err=True)
+
+
+@cli.command("names")
+@click.option("--release", default="vllm-models", show_default=True, help="Helm release name.")
+def names_command(release: str) -> None:
+    """Print the Secret names and keys and the label selectors of a release as shell assignments.
+
+    For `eval` in scripts (the `just` recipes), so they never restate them.
+    """
+    click.echo(shell_assignments(release), nl=False)
 
 
 @cli.command("add-model")

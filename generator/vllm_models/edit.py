@@ -123,15 +123,9 @@ def _checked_list(text: str, display: str) -> list[Any]:
 
 
 def add_model(text: str, entry: dict[str, Any], display: str) -> str:
-    """The file's text with ``entry`` appended as the last model; validated, or InvalidInput."""
+    """The file's text with ``entry`` appended as the last model; validated (a name already taken is a
+    duplicate there), or InvalidInput."""
     models = _checked_list(text, display)
-    name = entry.get("name")
-    for index, existing in enumerate(models):
-        if isinstance(existing, dict) and existing.get("name") == name:
-            raise InvalidInput(
-                display,
-                [Problem((index, "name"), f"a model named {name!r} already exists; choose another name")],
-            )
     seq = _load_round_trip(text, display) if models else None
     if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
         seq.fa.set_block_style()

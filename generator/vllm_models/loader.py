@@ -125,12 +125,6 @@ def parse_yaml(text: str, display: str) -> Any:
         loader.dispose()
 
 
-def load_models(path: Path, display: str | None = None) -> Any:
-    """Read and parse a models file. The result is not validated yet (see ``validate``)."""
-    name = display if display is not None else str(path)
-    return parse_yaml(read_text(path, name), name)
-
-
 def json_documents(text: str, display: str, count: int = 2) -> list[Any]:
     """`count` JSON documents written one after another (what `kubectl get ... -o json; kubectl get ...`
     prints), or InvalidInput saying what was expected."""

@@ -15,12 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from .expand import expand_model
+from .names import INSTANCE_LABEL, MODEL_LABEL
 from .quantity import parse_quantity
 
 GPU = "nvidia.com/gpu"
 PRODUCT_LABEL = "nvidia.com/gpu.product"
-MODEL_LABEL = "vllm-models.io/model"
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 # What the chart gives every GPU-requesting engine pod by default (engine.gpuTolerations).
 GPU_TOLERATIONS = [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}]
 RESOURCES = ("cpu", "memory", GPU)

@@ -11,11 +11,8 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 from .expand import expand_models
+from .names import HF_TOKEN_KEY, ROUTER_MASTER_KEY_KEY
 
-HF_TOKEN_SECRET = "vllm-hf-token"
-HF_TOKEN_KEY = "token"
-API_KEY_SECRET = "vllm-api-key"
-API_KEY_KEY = "master-key"
 _FIRST = ("name", "modelURL")
 
 
@@ -27,7 +24,7 @@ class ChartOptions:
     image_tag: str | None = None
     storage_class: str | None = None
     hf_token_secret: str | None = None
-    api_key_secret: str | None = None
+    router_master_key_secret: str | None = None
     router_enabled: bool | None = None
     router_auth: bool | None = None
     router_replicas: int | None = None
@@ -67,11 +64,11 @@ def chart_values(models: list[dict[str, Any]], options: ChartOptions) -> dict[st
     _set(router, ("resources", "requests", "memory"), options.router_request_memory)
     _set(router, ("resources", "limits", "memory"), options.router_limit_memory)
     _set(router, ("auth", "enabled"), options.router_auth)
-    if options.api_key_secret:
+    if options.router_master_key_secret:
         _set(
             router,
             ("auth", "masterKey"),
-            {"existingSecret": options.api_key_secret, "secretKey": API_KEY_KEY},
+            {"existingSecret": options.router_master_key_secret, "secretKey": ROUTER_MASTER_KEY_KEY},
         )
     if router:
         values["router"] = router

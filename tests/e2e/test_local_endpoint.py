@@ -38,7 +38,7 @@ def cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str
 def installed_release(helm: str, tmp: Path) -> str:
     values = tmp / "values.generated.yaml"
     generated = cli("generate", "-f", str(REPO_ROOT / "models.example.yaml"), "-o", str(values),
-                    "--api-key-secret", "vllm-api-key")  # fmt: skip
+                    "--router-master-key-secret", "vllm-api-key")  # fmt: skip
     assert generated.returncode == 0, generated.stderr
     manifest = subprocess.run(
         [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE, "-f", str(values)],

@@ -33,7 +33,7 @@ def test_generated_values_render(render, tmp_path: Path) -> None:
             str(out),
             "--hf-token-secret",
             "vllm-hf-token",
-            "--api-key-secret",
+            "--router-master-key-secret",
             "vllm-api-key",
         ],
         capture_output=True,

@@ -7,17 +7,14 @@ import copy
 
 import pytest
 from render_helpers import FIXTURES, checksum, load_fixture
+from vllm_models import names
 
 pytestmark = pytest.mark.render
 
 LONGEST = "m" * 18 + "-" + "x" * 21  # 40 characters, the schema's maximum
 assert len(LONGEST) == 40
-SELECTOR_KEYS = {
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/component",
-    "vllm-models.io/model",
-}
+# the label keys the CLI and the recipes select by (vllm_models/names.py) are the chart's own
+SELECTOR_KEYS = {"app.kubernetes.io/name", names.INSTANCE_LABEL, names.COMPONENT_LABEL, names.MODEL_LABEL}
 
 
 def long_names_values() -> dict:
@@ -95,8 +92,12 @@ def test_selectors_are_minimal_and_stable(render) -> None:
             pod_labels = obj["spec"]["template"]["metadata"]["labels"]
             assert obj["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
             assert pod_labels["team"] == "ml"  # commonLabels reach every pod
-            if pod_labels["app.kubernetes.io/component"] != "engine":
+            component = pod_labels[names.COMPONENT_LABEL]
+            assert pod_labels[names.INSTANCE_LABEL] == "vllm-models"
+            assert component in (names.ENGINE_COMPONENT, names.ROUTER_COMPONENT)
+            if component != names.ENGINE_COMPONENT:
                 continue
+            assert pod_labels[names.MODEL_LABEL] in {m["name"] for m in changed["models"]}
             assert pod_labels["owner"] == "someone"
             # user labels cannot override the chart's own
             assert pod_labels.get("app.kubernetes.io/version") != "spoofed"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "models"
-VALID = [*sorted((FIXTURES / "valid").glob("*.yaml")), REPO / "models.example.yaml"]
+from tests.support import REPO_ROOT
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "models"
+VALID = [*sorted((FIXTURES / "valid").glob("*.yaml")), REPO_ROOT / "models.example.yaml"]
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
-CHART_SCHEMA = REPO / "charts" / "vllm-models" / "values.schema.json"
+CHART_SCHEMA = REPO_ROOT / "charts" / "vllm-models" / "values.schema.json"
 EXPECT = "# expect: "
 
 

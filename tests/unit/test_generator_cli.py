@@ -14,7 +14,9 @@ import yaml
 from click.testing import CliRunner, Result
 from vllm_models.cli import cli
 
-from .helpers import FIXTURES, REPO
+from tests.support import REPO_ROOT
+
+from .helpers import FIXTURES
 from .helpers import VALID as VALID_FIXTURES
 
 pytestmark = pytest.mark.unit
@@ -156,7 +158,7 @@ def test_generate_maps_environment_to_chart_values() -> None:
         "VLLM_ROUTER_REQUEST_MEMORY": "300Mi",
         "VLLM_ROUTER_LIMIT_MEMORY": "1Gi",
         "VLLM_HF_TOKEN_SECRET": "vllm-hf-token",
-        "VLLM_API_KEY_SECRET": "vllm-api-key",
+        "VLLM_ROUTER_MASTER_KEY_SECRET": "vllm-api-key",
     }
     values = yaml.safe_load(run("generate", "-f", str(MODELS_LIST), env=env).stdout)
     assert values["image"] == {"repository": "registry.example/vllm", "tag": "v0.32.0"}
@@ -243,10 +245,7 @@ def test_add_refuses_a_duplicate_name_and_writes_nothing(models_file: Path) -> N
         "add-model", "-f", str(models_file), "--yes", "--name", "qwen", "--model-url", "Qwen/Qwen3-8B"
     )
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == f"{models_file}::$[1].name: a model named 'qwen' already exists; choose another name\n"
-    )
+    assert result.stderr == f"{models_file}::$[2].name: duplicate model name 'qwen' (first at $[1])\n"
     assert models_file.read_bytes() == before
 
 
@@ -290,13 +289,42 @@ def test_add_declined_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_add_creates_models_yaml_from_the_example(tmp_path: Path) -> None:
-    shutil.copy(REPO / "models.example.yaml", tmp_path / "models.example.yaml")
+    shutil.copy(REPO_ROOT / "models.example.yaml", tmp_path / "models.example.yaml")
     path = tmp_path / "models.yaml"
     result = run("add-model", "-f", str(path), "--yes", "--name", "phi", "--model-url", "microsoft/phi-4")
     assert result.exit_code == 0, result.output
     assert "created from models.example.yaml" in result.stderr
-    assert path.read_text().startswith((REPO / "models.example.yaml").read_text())
+    assert path.read_text().startswith((REPO_ROOT / "models.example.yaml").read_text())
     assert [m["name"] for m in yaml.safe_load(path.read_text())] == ["llama3", "qwen", "phi"]
+
+
+def test_init_copies_an_example_once_and_never_overwrites(tmp_path: Path, models_file: Path) -> None:
+    created = tmp_path / "elsewhere" / "models.yaml"
+    created.parent.mkdir()
+    example = REPO_ROOT / "models.example.yaml"
+    result = run("init", "-f", str(created), "--example", str(example))
+    assert result.exit_code == 0, result.output
+    assert created.read_text() == example.read_text()
+    assert f"created {created} from {example}" in result.stderr
+    before = models_file.read_text()
+    assert run("init", "-f", str(models_file), "--example", str(example)).exit_code == 0
+    assert models_file.read_text() == before
+
+
+def test_init_without_an_example_starts_an_empty_list(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    assert run("init", "-f", str(path)).exit_code == 0
+    assert yaml.safe_load(path.read_text()) == []
+
+
+def test_names_are_shell_assignments_the_recipes_can_eval() -> None:
+    result = run("names", "--release", "team a")
+    assert result.exit_code == 0, result.output
+    script = 'eval "$1"; printf "%s|%s|%s" "$ROUTER_MASTER_KEY_SECRET" "$INSTANCE_SELECTOR" "$MODEL_LABEL"'
+    shown = subprocess.run(
+        ["bash", "-c", script, "-", result.stdout], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown == "vllm-api-key|app.kubernetes.io/instance=team a|vllm-models.io/model"
 
 
 def test_remove_unknown_model_is_a_usage_error(models_file: Path) -> None:

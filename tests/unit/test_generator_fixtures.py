@@ -69,7 +69,7 @@ FULL_ENV = {
     "VLLM_ROUTER_REQUEST_MEMORY": "512Mi",
     "VLLM_ROUTER_LIMIT_MEMORY": "1Gi",
     "VLLM_HF_TOKEN_SECRET": "vllm-hf-token",
-    "VLLM_API_KEY_SECRET": "vllm-api-key",
+    "VLLM_ROUTER_MASTER_KEY_SECRET": "vllm-api-key",
 }
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import FIXTURES, REPO
+from tests.support import REPO_ROOT
+
+from .helpers import FIXTURES
 
 pytestmark = pytest.mark.unit
 
@@ -26,7 +28,9 @@ ROOT_RECIPES = {
 }  # fmt: skip
 
 
-def just(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def just(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
+) -> subprocess.CompletedProcess[str]:
     if not JUST.exists():
         pytest.fail(f"{JUST} missing: install the dev extras (rust-just)")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VLLM_")}
@@ -86,7 +90,7 @@ def test_add_and_remove_model_through_just(tmp_path: Path) -> None:
 def test_upgrade_stops_on_invalid_models_before_touching_a_cluster(tmp_path: Path) -> None:
     models = tmp_path / "models.yaml"
     models.write_text("- name: llama3\n  modelURL: meta-llama/Llama-3.2-3B-Instruct\n  replicaCont: 2\n")
-    values = REPO / "values.generated.yaml"
+    values = REPO_ROOT / "values.generated.yaml"
     before = values.read_bytes() if values.exists() else None
     result = just(
         "vllm::upgrade", env={"VLLM_MODELS_FILE": str(models), "KUBECONFIG": str(tmp_path / "none")}
@@ -118,7 +122,7 @@ def test_status_formats_placement_and_the_schedulers_reason() -> None:
     }
     stdin = json.dumps({"items": [pod, running]}) + "\n" + json.dumps(nodes)
     result = subprocess.run(
-        [sys.executable, str(REPO / "just" / "status.py")],
+        [sys.executable, str(REPO_ROOT / "just" / "status.py")],
         input=stdin,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from vllm_models.quantity import is_quantity
 from vllm_models.schema import apply_defaults, model_schema, models_schema
 
-from .helpers import REPO
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -30,7 +30,7 @@ def test_schema_is_valid_2020_12() -> None:
 
 
 def test_packaged_schema_is_the_repository_schema() -> None:
-    source = json.loads((REPO / "schemas" / "models.schema.json").read_text())
+    source = json.loads((REPO_ROOT / "schemas" / "models.schema.json").read_text())
     assert models_schema() == source
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from ..names import COMPONENT_LABEL, ENGINE_COMPONENT, MODEL_LABEL, ROUTER_COMPONENT
+
 SERVICE_URL = re.compile(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)")
 
 
@@ -45,21 +47,21 @@ class Release:
         return [
             o
             for o in self.of_kind(kind)
-            if (o["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == component
+            if (o["metadata"].get("labels") or {}).get(COMPONENT_LABEL) == component
         ]
 
     def engine_workloads(self) -> dict[str, dict[str, Any]]:
         """Model name -> its Deployment or StatefulSet."""
         return {
-            o["metadata"]["labels"]["vllm-models.io/model"]: o
+            o["metadata"]["labels"][MODEL_LABEL]: o
             for o in self.objects
             if o["kind"] in ("Deployment", "StatefulSet")
-            and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "engine"
+            and (o["metadata"].get("labels") or {}).get(COMPONENT_LABEL) == ENGINE_COMPONENT
         }
 
     def router_pod(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(pod spec, container) of the router Deployment."""
-        deployments = self.component("Deployment", "router")
+        deployments = self.component("Deployment", ROUTER_COMPONENT)
         if len(deployments) != 1:
             raise LocalRunError(f"expected one router Deployment, the release has {len(deployments)}")
         pod = deployments[0]["spec"]["template"]["spec"]
@@ -117,7 +119,7 @@ def service_targets(release: Release, ports: Mapping[str, int]) -> dict[tuple[st
     """
     workloads = release.engine_workloads()
     out = {}
-    for svc in release.component("Service", "engine"):
+    for svc in release.component("Service", ENGINE_COMPONENT):
         for model, w in workloads.items():
             if not selects(svc["spec"]["selector"], w["spec"]["template"]["metadata"]["labels"]):
                 continue

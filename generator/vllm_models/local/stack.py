@@ -28,6 +28,7 @@ from vllm_models.local.manifest import (
     to_loopback,
 )
 from vllm_models.local.processes import Proc, answers, free_port, wait_until
+from vllm_models.names import ROUTER_COMPONENT
 
 STARTUP_TIMEOUT = 90.0
 # What a router process may inherit from the caller's environment; everything else comes from the chart.
@@ -184,7 +185,7 @@ def start_vllm_router(
         args, (disc_port,) = take_flag(args, "--service-discovery-port")
         args, (disc_ns,) = take_flag(args, "--service-discovery-namespace")
         wanted = dict(s.split("=", 1) for s in selector)
-        (router_deployment,) = release.component("Deployment", "router")
+        (router_deployment,) = release.component("Deployment", ROUTER_COMPONENT)
         if disc_ns != router_deployment["metadata"]["namespace"]:
             raise LocalRunError(f"discovery watches namespace {disc_ns}, not the release's")
         if selects(wanted, router_deployment["spec"]["template"]["metadata"]["labels"]):
