@@ -116,6 +116,29 @@ check_placement() {
     die "a model cannot be placed on this cluster now (above); nothing was applied. Fix models.yaml, free the nodes, or skip the check with VLLM_NO_CLUSTER_CHECK=1"
 }
 
+last_deployed_revision() {  # the revision serving now, or nothing before the first install
+  helm history "$RELEASE" -n "$NS" -o json 2>/dev/null | python3 -c 'import json, sys
+print(next((str(r["revision"]) for r in reversed(json.load(sys.stdin)) if r["status"] == "deployed"), ""))' || true
+}
+
+# A release that did not become ready: say per model why (read before the rollback deletes the new pods),
+# then return to the revision that served before, which Helm's own --rollback-on-failure would do without
+# the reasons. Weight caches are never touched (their PVCs outlive every revision).
+roll_back_failed_upgrade() {
+  echo "vllm: the release did not become ready within $TIMEOUT; not ready:" >&2
+  { kubectl get pods -n "$NS" -l "$INSTANCE_SELECTOR" -o json; kubectl get events -n "$NS" -o json; } \
+    | vllm-models not-ready | sed 's/^/vllm:   /' >&2 || true
+  if [ -z "$1" ]; then
+    echo "vllm: nothing served before this install, so nothing to roll back to; fix models.yaml and run upgrade again, or 'just vllm::uninstall'" >&2
+    return
+  fi
+  if helm rollback "$RELEASE" "$1" -n "$NS" --wait --timeout "$TIMEOUT" >&2; then
+    echo "vllm: rolled back to revision $1, which keeps serving; weight caches kept. Fix models.yaml and run upgrade again" >&2
+  else
+    echo "vllm: the rollback to revision $1 did not become ready either; see 'just vllm::status'" >&2
+  fi
+}
+
 cmd_upgrade() {
   if [ "${1:-}" = --no-cluster-check ]; then VLLM_NO_CLUSTER_CHECK=1; fi
   ensure_models
@@ -132,10 +155,10 @@ cmd_upgrade() {
   # VLLM_EXTRA_VALUES: chart-wide settings the generator does not own (ingress, engine image for kind, ...).
   local extra=()
   if [ -n "${VLLM_EXTRA_VALUES:-}" ]; then extra=(--values "$VLLM_EXTRA_VALUES"); fi
+  local previous; previous=$(last_deployed_revision)
   if ! helm upgrade --install "$RELEASE" "$CHART" --namespace "$NS" --create-namespace \
     --values "$VALUES" "${extra[@]}" --wait --timeout "$TIMEOUT"; then
-    echo "vllm: the release did not become ready within $TIMEOUT; where it stands:" >&2
-    cmd_status >&2 || true
+    roll_back_failed_upgrade "$previous"
     exit 1
   fi
   if on_local_cluster; then local_endpoint_up; fi

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, capacity, placement
+from . import __version__, capacity, placement, readiness
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
@@ -396,6 +396,21 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
         click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
     if any(f.severity == "error" for f in found):
         sys.exit(1)
+
+
+@cli.command("not-ready")
+def not_ready_command() -> None:
+    """Say, per model, why its pods are not ready: the scheduler's reason, an image or container error, or
+    the pod's latest warning event.
+
+    Reads `kubectl get pods -o json` (the release's pods) then `kubectl get events -o json` on stdin.
+    """
+    try:
+        pods, events = json_documents(sys.stdin.read(), "stdin (kubectl get pods, then events, as JSON)")
+    except VllmModelsError as e:
+        _fail(e)
+    for line in readiness.not_ready(pods, events):
+        click.echo(str(line))
 
 
 @cli.command("placement")

@@ -144,7 +144,7 @@ def test_config_change_restarts_only_that_model(release: Release) -> None:
     assert pod_uids(release, "beta") == beta_before
 
 
-def just(release: Release, *recipe: str) -> subprocess.CompletedProcess[str]:
+def just(release: Release, *recipe: str, helm_timeout: str = "120s") -> subprocess.CompletedProcess[str]:
     """A `just` recipe as a user runs it, against the test's namespace, with its files in the workdir."""
     env = {
         **os.environ,
@@ -153,7 +153,7 @@ def just(release: Release, *recipe: str) -> subprocess.CompletedProcess[str]:
         "VLLM_MODELS_FILE": str(release.workdir / "models.yaml"),
         "VLLM_VALUES_FILE": str(release.workdir / "values.generated.yaml"),
         "VLLM_API_KEY": "sk-cluster-test",
-        "VLLM_HELM_TIMEOUT": "120s",
+        "VLLM_HELM_TIMEOUT": helm_timeout,
     }
     return subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "just"), *recipe],
@@ -188,6 +188,39 @@ def test_unplaceable_model_is_refused_before_anything_is_applied(release: Releas
             if o["metadata"]["name"] != "kube-root-ca.crt"
         ]
         assert names == [], f"{kind} created although the upgrade was refused: {names}"
+
+
+def test_failed_upgrade_rolls_back_and_the_previous_pods_keep_serving(release: Release) -> None:
+    """An upgrade whose new pod can never schedule (checked only by the scheduler: the placement check is
+    skipped): `just vllm::upgrade` names the model and the scheduler's reason, rolls back, and the pods
+    and weight caches of the revision before are the ones still running."""
+    models_file = release.workdir / "models.yaml"
+    # no GPU and a cache any node can mount: the new pod surges beside the old one, which keeps serving
+    # (a GPU or ReadWriteOnce model replaces its pod first, and the rollback brings the old revision back)
+    web = model("web", requestGPU=0, pvcAccessMode="ReadWriteMany")
+    cpu_models = [web, model("chat", requestGPU=0)]
+    models_file.write_text(yaml.safe_dump(cpu_models, sort_keys=False))
+    run_just(release, "vllm::upgrade")
+    pods_before = {name: pod_uids(release, name) for name in ("web", "chat")}
+    caches_before = {c["metadata"]["uid"] for c in release.objects("pvc")}
+
+    unschedulable = {**web, "nodeSelector": {"pool": "nowhere"}}
+    models_file.write_text(yaml.safe_dump([unschedulable, cpu_models[1]], sort_keys=False))
+    result = just(release, "vllm::upgrade", "--no-cluster-check", helm_timeout="30s")
+
+    assert result.returncode != 0
+    assert "web: pod vllm-models-web-" in result.stderr, result.stderr
+    assert "Pending: Unschedulable: 0/3 nodes are available" in result.stderr
+    assert "didn't match Pod's node affinity/selector" in result.stderr
+    assert "rolled back to revision 1, which keeps serving" in result.stderr
+    assert "chat: pod" not in result.stderr
+    history = json.loads(release.helm("history", release.name, "-o", "json").stdout)
+    assert [r["status"] for r in history] == ["superseded", "failed", "deployed"]
+    wait_for(lambda: all(p.get("spec", {}).get("nodeSelector", {}).get("pool") is None
+                         for p in release.pods("web")) or None, "the unschedulable pod to go")  # fmt: skip
+    assert {name: pod_uids(release, name) for name in ("web", "chat")} == pods_before
+    ready_pods(release, "web")
+    assert {c["metadata"]["uid"] for c in release.objects("pvc")} == caches_before
 
 
 def test_model_larger_than_any_node_stays_pending_with_the_schedulers_reason(release: Release) -> None:
