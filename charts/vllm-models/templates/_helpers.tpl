@@ -188,6 +188,16 @@ positional argument). JSON list; (dict "context" .. "model" .. "derived" ..).
 {{- end -}}
 
 {{/*
+vllm-models.cacheAnnotations: what keeps a weight cache when Argo CD manages the release: Prune=false
+(a model removed from git), Delete=false (the Application deleted with its finalizer), and
+IgnoreExtraneous so a kept cache does not hold the Application OutOfSync.
+*/}}
+{{- define "vllm-models.cacheAnnotations" -}}
+argocd.argoproj.io/sync-options: Prune=false,Delete=false
+argocd.argoproj.io/compare-options: IgnoreExtraneous
+{{- end -}}
+
+{{/*
 vllm-models.model.nodeSelector: `nvidia.com/gpu.product` from gpuProduct plus the model's nodeSelector.
 */}}
 {{- define "vllm-models.model.nodeSelector" -}}
