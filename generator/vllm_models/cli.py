@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, argocd, capacity, placement, readiness
+from . import __version__, argocd, capacity, gateway, placement, readiness
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
@@ -396,6 +396,39 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
         click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
     if any(f.severity == "error" for f in found):
         sys.exit(1)
+
+
+@cli.command("litellm-config")
+@file_option
+@click.option("--release", default="vllm-models", envvar="VLLM_RELEASE", show_envvar=True, show_default=True)
+@click.option("--namespace", default="vllm", envvar="VLLM_NAMESPACE", show_envvar=True, show_default=True)
+@click.option(
+    "--chart", type=click.Path(file_okay=False, exists=True, path_type=Path), default=gateway.DEFAULT_CHART,
+    show_default=True, help="The vllm-models chart to render the entries with.",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically)."
+)
+def litellm_config(models_file: Path, release: str, namespace: str, chart: Path, output: Path | None) -> None:
+    """Write the `model_list` entries that register these models in a LiteLLM you already run.
+
+    Each entry points at its model's Service, with `input_cost_per_token`/`output_cost_per_token` from
+    `pricing` and engine keys only as `os.environ/` references, never values.
+    """
+    models = _validated(models_file, preflight=False)
+    try:
+        require_models(models, str(models_file))
+        values = chart_values(models, ChartOptions())
+        text = gateway.render_model_list(
+            gateway.rendered_model_list(values, release, namespace, chart), release, namespace
+        )
+    except VllmModelsError as e:
+        _fail(e)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    _write(output, text)
+    click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
 
 
 @cli.command("argocd")
