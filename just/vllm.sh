@@ -266,6 +266,8 @@ cmd_down() {
   "$ROOT/hack/cluster-down"
 }
 
+cmd_verify() { with_router sh -c 'exec vllm-models verify -f "$0" "$@"' "$MODELS" "$@"; }
+
 cmd_list_api_models() { with_router python3 "$ROOT/just/api.py" models; }
 
 cmd_test_completions() {
@@ -284,6 +286,7 @@ case "$command" in
   port-forward) cmd_port_forward ;;
   down) cmd_down ;;
   list-api-models) cmd_list_api_models ;;
+  verify) cmd_verify "$@" ;;
   test-completions) cmd_test_completions "$@" ;;
   set-hf-token) cmd_set_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
   get-hf-token) cmd_get_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" ;;

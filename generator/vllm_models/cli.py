@@ -7,6 +7,7 @@ Nothing is written when there is an error.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,9 +15,11 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__, argocd, capacity, gateway, placement, readiness
+from . import verify as verify_module
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
 from .errors import InvalidInput, UsageProblem, VllmModelsError
+from .expand import served_name
 from .listing import as_json, table
 from .loader import json_documents, read_text
 from .local import endpoint
@@ -429,6 +432,48 @@ def litellm_config(models_file: Path, release: str, namespace: str, chart: Path,
         return
     _write(output, text)
     click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
+
+
+@cli.command("verify")
+@file_option
+@click.option("--url", required=True, envvar="ROUTER_URL", show_envvar=True, help="The router's base URL.")
+@click.option("--key", default="", envvar="ROUTER_KEY", show_envvar=True, help="The router's client key.")
+@click.option("--requests", "requests_", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Load requests per model.")  # fmt: skip
+@click.option("--concurrency", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--p95-limit", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Seconds; a model whose p95 end-to-end latency is above fails.")  # fmt: skip
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds per request.")  # fmt: skip
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify_command(
+    models_file: Path, url: str, key: str, requests_: int, concurrency: int, p95_limit: float, timeout: float,
+    output: str,
+) -> None:  # fmt: skip
+    """Check a live deployment through its router, model by model.
+
+    The router's health, every model of models.yaml in /v1/models (and nothing missing), one chat
+    completion per model, then a short load (REQUESTS streamed chats at CONCURRENCY) with p50/p95 time to
+    first token and end-to-end latency. Exit 1 when anything fails or a p95 is over the limit.
+    """
+    models = _validated(models_file, preflight=False)
+    budget = verify_module.Budget(requests_, concurrency, timeout, p95_limit)
+    pairs = [(str(m["name"]), served_name(m)) for m in models]
+    report = verify_module.verify(url, key, pairs, budget)
+    if output == "json":
+        document = {
+            "url": report.url, "ok": report.ok(budget), "health": report.health or "ok",
+            "extra_models": report.extra_models, "models": [m.as_dict(budget) for m in report.models],
+        }  # fmt: skip
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(f"router {url}: {report.health or 'healthy'}")
+        for result in report.models:
+            click.echo(result.line(budget))
+        if report.extra_models:
+            click.echo(f"listed by the router but not in {models_file}: {', '.join(report.extra_models)}")
+    if not report.ok(budget):
+        sys.exit(1)
 
 
 @cli.command("argocd")

@@ -1,9 +1,10 @@
 """e2e tier fixtures: the chart's router, as rendered, against one simulated engine per model.
 
-`router` is parametrized over the router engines (`litellm`, `vllm-router`) and shared by the tests of a
-module: LiteLLM takes seconds to start. Each router gets its own engines; a test that stops an engine
-starts it again on the same port before it returns. Every process runs in its own process group and is
-stopped at teardown, also when a test or the startup failed. Logs stay in the tmp dir pytest reports.
+`router` is parametrized over the router engines (`litellm`, `vllm-router`) and shared by every test of
+the tier: LiteLLM takes tens of seconds to start. Each router gets its own engines; a test that stops an
+engine starts it again on the same port and waits until the router serves it again before it returns.
+Every process runs in its own process group and is stopped at teardown, also when a test or the startup
+failed. Logs stay in the tmp dir pytest reports.
 
 The simulated engine is vllm_models/local/simengine.py (llm-d-inference-sim is not installable here: the
 Go module proxy refuses it). It answers like vLLM and names itself in every answer.
@@ -47,7 +48,7 @@ def start_release(
     return start_router(release, tmp, procs, VENV_BIN)
 
 
-@pytest.fixture(scope="module", params=ROUTER_ENGINES)
+@pytest.fixture(scope="package", params=ROUTER_ENGINES)
 def router(
     request: pytest.FixtureRequest, helm: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Router]:

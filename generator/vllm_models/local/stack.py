@@ -46,6 +46,7 @@ class Engine:
     port: int
     log_dir: Path
     proc: Proc | None = None
+    delay: float = 0.0  # seconds before each completion answers: a slow engine
 
     @property
     def engine_id(self) -> str:
@@ -60,6 +61,8 @@ class Engine:
         argv += ["--model", self.served_name, "--engine-id", self.engine_id]
         if self.api_key:
             argv += ["--api-key", self.api_key]
+        if self.delay:
+            argv += ["--delay", str(self.delay)]
         log = self.log_dir / f"{self.engine_id}.log"
         # Known to the caller before it runs: an interrupt right after the start still stops it.
         self.proc = Proc(self.engine_id, argv, base_env(), log)
