@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,14 +17,14 @@ import click
 from . import __version__, capacity, placement
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
-from .errors import InvalidInput, UsageProblem, VllmModelsError
+from .errors import InvalidInput, Problem, UsageProblem, VllmModelsError, has_errors, problem_line
 from .listing import as_json, table
 from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
-from .validate import capacity_warnings, require_models, validate_file
+from .validate import capacity_problems, require_models, validate_file
 from .values import API_KEY_SECRET, HF_TOKEN_SECRET, ChartOptions, chart_values, render_values
 
 EXAMPLE_NAME = "models.example.yaml"
@@ -78,20 +79,26 @@ preflight_option = click.option(
 
 def _validated(models_file: Path, preflight: bool) -> list[dict[str, Any]]:
     """The valid models of a file (capacity warnings to stderr), or exit 1 with every problem."""
+    display = _display(models_file)
     try:
-        models = validate_file(models_file, _display(models_file))
-        warnings = capacity_warnings(models, _display(models_file)) if preflight else []
+        models = validate_file(models_file, display)
     except VllmModelsError as e:
         _fail(e)
-    for line in warnings:
-        click.echo(line, err=True)
+    problems = capacity_problems(models, display) if preflight else []
+    if has_errors(problems):
+        _fail(InvalidInput(display, problems))
+    _report(problems)
     return models
+
+
+def _report(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem_line(problem), err=True)
 
 
 def _fail(error: VllmModelsError) -> NoReturn:
     if isinstance(error, InvalidInput):
-        for line in error.lines():
-            click.echo(line, err=True)
+        _report(error.problems)
         sys.exit(1)
     raise click.UsageError(str(error))
 
@@ -352,10 +359,8 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
     reports = capacity.preflight(models, source_file=display, allow_network=allow_network, hf_cache=hf_cache)
     click.echo(capacity.render_table(reports), nl=False)
     found = capacity.findings(reports)
-    for f in found:
-        warning = "" if f.severity == "error" else "warning: "
-        click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
-    if any(f.severity == "error" for f in found):
+    _report(found)
+    if has_errors(found):
         sys.exit(1)
 
 
@@ -381,7 +386,7 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
         if v.all_fit:
             click.echo(v.line())
         else:
-            click.echo(f"{display}::$[{i}]: {v.line()}", err=True)
+            _report([Problem((i,), v.line(), file=display)])
     if not all(v.all_fit for v in verdicts):
         sys.exit(1)
 

@@ -4,7 +4,7 @@ Public API::
 
     reports = preflight(models, source_file="models.yaml")   # list[ModelReport]
     text = render_table(reports)                              # for the CLI
-    problems = check(models, source_file="models.yaml")       # list[Finding] for validate/generate
+    problems = check(models, source_file="models.yaml")       # list[errors.Problem] for validate/generate
 
 Modules: ``arithmetic`` (vLLM's KV-cache and memory formulas, the overhead estimate), ``catalog``
 (bundled model catalog and GPU table), ``hfconfig``/``sources`` (where an architecture comes from),
@@ -14,12 +14,11 @@ Modules: ``arithmetic`` (vLLM's KV-cache and memory formulas, the overhead estim
 from __future__ import annotations
 
 from .api import check, findings, preflight
-from .records import Architecture, Finding, GpuSpec, ModelReport
+from .records import Architecture, GpuSpec, ModelReport
 from .render import render_table
 
 __all__ = [
     "Architecture",
-    "Finding",
     "GpuSpec",
     "ModelReport",
     "check",

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..errors import Problem, Severity
 from . import arithmetic as ar
-from .records import Finding, ModelReport, Severity
+from .records import ModelReport
 from .settings import as_dict, estimate_available, gpu_product, kv_element, pos_int
 from .units import GiB
 
@@ -23,12 +24,12 @@ class _Findings:
 
     def __init__(self, report: ModelReport, allow_unfit: bool) -> None:
         self.index, self.file, self.allow_unfit = report.index, report.source_file, allow_unfit
-        self.items: list[Finding] = []
+        self.items: list[Problem] = []
 
     def add(self, severity: Severity, path: tuple[str, ...], message: str) -> None:
         if severity == "error" and self.allow_unfit:
             severity, message = "warning", message + " (allowed by preflight.allowUnfit)"
-        self.items.append(Finding(severity, (self.index, *path), message, self.file))
+        self.items.append(Problem((self.index, *path), message, severity, self.file))
 
 
 def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
