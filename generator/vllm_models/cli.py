@@ -79,7 +79,7 @@ preflight_option = click.option(
 
 def _validated(models_file: Path, preflight: bool) -> list[dict[str, Any]]:
     """The valid models of a file (capacity warnings to stderr), or exit 1 with every problem."""
-    display = _display(models_file)
+    display = str(models_file)
     try:
         models = validate_file(models_file, display)
     except VllmModelsError as e:
@@ -103,10 +103,6 @@ def _fail(error: VllmModelsError) -> NoReturn:
     raise click.UsageError(str(error))
 
 
-def _display(path: Path) -> str:
-    return str(path)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="vllm-models")
 def cli() -> None:
@@ -122,7 +118,7 @@ def validate(models_file: Path, preflight: bool) -> None:
     Schema, cross-field and capacity problems, all at once, as FILE::$.path: message.
     """
     models = _validated(models_file, preflight)
-    click.echo(f"{_display(models_file)}: {len(models)} model(s), valid")
+    click.echo(f"{models_file}: {len(models)} model(s), valid")
 
 
 @cli.command()
@@ -209,17 +205,14 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     options = ChartOptions(**chart)
     models = _validated(models_file, preflight)
     try:
-        require_models(models, _display(models_file))
+        require_models(models, str(models_file))
     except VllmModelsError as e:
         _fail(e)
     text = render_values(chart_values(models, options), models_file.name)
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        write_atomic(output, text)
-    except OSError as e:
-        raise click.FileError(str(output), e.strerror or str(e)) from e
+    _write(output, text)
     click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
 
 
@@ -233,7 +226,7 @@ def _editing(models_file: Path) -> contextlib.AbstractContextManager[None]:
 def _current_text(models_file: Path) -> tuple[str, bool]:
     """The models file's text; when absent, the example next to it (or nothing), and False."""
     if models_file.exists():
-        return read_text(models_file, _display(models_file)), True
+        return read_text(models_file, str(models_file)), True
     example = models_file.parent / EXAMPLE_NAME
     if example.is_file():
         return read_text(example, str(example)), False
@@ -268,7 +261,7 @@ def _add_model(models_file: Path, yes: bool, fields: dict[str, Any]) -> None:
     try:
         text, existed = _current_text(models_file)
         entry = collect_entry(fields, interactive=not yes)
-        result = add_model(text, entry, _display(models_file))
+        result = add_model(text, entry, str(models_file))
     except VllmModelsError as e:
         _fail(e)
     if not yes:
@@ -294,15 +287,15 @@ def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None
 
 def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
     try:
-        text = read_text(models_file, _display(models_file))
+        text = read_text(models_file, str(models_file))
         if name is None:
-            models = validate_file(models_file, _display(models_file))
+            models = validate_file(models_file)
             names = [m["name"] for m in models]
             if not names:
                 raise UsageProblem(f"no models in {models_file}")
             click.echo(table(models), err=True, nl=False)
             name = click.prompt("Model to remove", type=click.Choice(names), err=True)
-        result = remove_model(text, str(name), _display(models_file))
+        result = remove_model(text, str(name), str(models_file))
     except VllmModelsError as e:
         _fail(e)
     if not yes:
@@ -323,7 +316,7 @@ def list_models(models_file: Path, output: str) -> None:
     Name, model id, GPUs per replica, replicas, max length and weight cache (size and mode).
     """
     try:
-        models = validate_file(models_file, _display(models_file))
+        models = validate_file(models_file)
     except VllmModelsError as e:
         _fail(e)
     click.echo(as_json(models) if output == "json" else table(models), nl=False)
@@ -351,7 +344,7 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
     KV cache per token, memory left for it, largest context, concurrency, headroom and fixes
     (docs/preflight.md). Exit 1 when a model cannot start, unless its preflight.allowUnfit is true.
     """
-    display = _display(models_file)
+    display = str(models_file)
     try:
         models = validate_file(models_file, display)
     except VllmModelsError as e:
@@ -374,7 +367,7 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
     Reads `kubectl get nodes -o json` then `kubectl get pods -A -o json` on stdin. Exit 1, with the reason
     per node, when a model cannot be placed: `helm upgrade --wait` would wait for it until its timeout.
     """
-    display = _display(models_file)
+    display = str(models_file)
     try:
         models = validate_file(models_file, display)
         nodes, pods = json_documents(sys.stdin.read(), "stdin (kubectl get nodes, then pods, as JSON)")
