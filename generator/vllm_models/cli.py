@@ -1,14 +1,14 @@
 """The ``vllm-models`` command line: parses options and calls the core; prints and exits, nothing else.
 
-Exit status: 0 ok, 1 invalid input (each problem as ``FILE::$.path: message`` on stderr), 2 usage error.
-Nothing is written when there is an error.
+Exit status: 0 ok, 1 invalid input (each problem as ``FILE::$.path: message`` on stderr, and with ``-o json``
+in the JSON document on stdout too), 2 usage error. Nothing is written when there is an error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,8 +17,17 @@ import click
 from . import __version__, capacity, placement
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
-from .errors import InvalidInput, Problem, UsageProblem, VllmModelsError, has_errors, problem_line
-from .listing import as_json, table
+from .errors import (
+    InvalidInput,
+    Problem,
+    UsageProblem,
+    VllmModelsError,
+    has_errors,
+    json_document,
+    problem_line,
+)
+from .expand import expand_models
+from .listing import table
 from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
@@ -77,18 +86,29 @@ preflight_option = click.option(
 )
 
 
-def _validated(models_file: Path, preflight: bool) -> list[dict[str, Any]]:
-    """The valid models of a file (capacity warnings to stderr), or exit 1 with every problem."""
+def output_option(human: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``-o/--output``: ``human`` for people, or ``json``: one document for scripts (the `just` recipes read
+    that, never the text) with every problem in it; the problem lines still go to stderr for people."""
+    return click.option(
+        "-o", "--output", type=click.Choice([human, "json"]), default=human, show_default=True,
+        help=f"{human.capitalize()} for people, or {what} and every problem as JSON for scripts.",
+    )  # fmt: skip
+
+
+def _validated(
+    models_file: Path, preflight: bool, output: str = "text"
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The valid models of a file and its capacity warnings (printed), or exit 1 with every problem."""
     display = str(models_file)
     try:
         models = validate_file(models_file, display)
     except VllmModelsError as e:
-        _fail(e)
+        _fail(e, output)
     problems = capacity_problems(models, display) if preflight else []
     if has_errors(problems):
-        _fail(InvalidInput(display, problems))
+        _fail(InvalidInput(display, problems), output)
     _report(problems)
-    return models
+    return models, problems
 
 
 def _report(problems: Iterable[Problem]) -> None:
@@ -96,9 +116,11 @@ def _report(problems: Iterable[Problem]) -> None:
         click.echo(problem_line(problem), err=True)
 
 
-def _fail(error: VllmModelsError) -> NoReturn:
+def _fail(error: VllmModelsError, output: str = "text") -> NoReturn:
     if isinstance(error, InvalidInput):
         _report(error.problems)
+        if output == "json":
+            click.echo(json_document(error.file, error.problems), nl=False)
         sys.exit(1)
     raise click.UsageError(str(error))
 
@@ -112,13 +134,17 @@ def cli() -> None:
 @cli.command()
 @file_option
 @preflight_option
-def validate(models_file: Path, preflight: bool) -> None:
+@output_option("text", "the model count")
+def validate(models_file: Path, preflight: bool, output: str) -> None:
     """Check models.yaml and report every problem.
 
     Schema, cross-field and capacity problems, all at once, as FILE::$.path: message.
     """
-    models = _validated(models_file, preflight)
-    click.echo(f"{models_file}: {len(models)} model(s), valid")
+    models, warnings = _validated(models_file, preflight, output)
+    if output == "json":
+        click.echo(json_document(str(models_file), warnings, model_count=len(models)), nl=False)
+    else:
+        click.echo(f"{models_file}: {len(models)} model(s), valid")
 
 
 @cli.command()
@@ -203,7 +229,7 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     settings come from the options or their environment variables.
     """
     options = ChartOptions(**chart)
-    models = _validated(models_file, preflight)
+    models, _ = _validated(models_file, preflight)
     try:
         require_models(models, str(models_file))
     except VllmModelsError as e:
@@ -306,10 +332,7 @@ def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
 
 @cli.command("list-models")
 @file_option
-@click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True,
-    help="A table for people, or every model's effective settings as JSON for scripts.",
-)  # fmt: skip
+@output_option("table", "every model's effective settings")
 def list_models(models_file: Path, output: str) -> None:
     """Show the configured models.
 
@@ -318,8 +341,11 @@ def list_models(models_file: Path, output: str) -> None:
     try:
         models = validate_file(models_file)
     except VllmModelsError as e:
-        _fail(e)
-    click.echo(as_json(models) if output == "json" else table(models), nl=False)
+        _fail(e, output)
+    if output == "json":
+        click.echo(json_document(str(models_file), [], models=expand_models(models)), nl=False)
+    else:
+        click.echo(table(models), nl=False)
 
 
 @cli.command("preflight")
@@ -338,7 +364,8 @@ def list_models(models_file: Path, output: str) -> None:
     help="Hugging Face cache (HF_HOME or its hub/); default $HF_HUB_CACHE, $HF_HOME/hub, "
     "~/.cache/huggingface.",
 )
-def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | None) -> None:
+@output_option("table", "every model's figures")
+def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | None, output: str) -> None:
     """Show whether each model fits its GPUs, host RAM and weight cache.
 
     KV cache per token, memory left for it, largest context, concurrency, headroom and fixes
@@ -348,9 +375,15 @@ def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | N
     try:
         models = validate_file(models_file, display)
     except VllmModelsError as e:
-        _fail(e)
+        _fail(e, output)
     reports = capacity.preflight(models, source_file=display, allow_network=allow_network, hf_cache=hf_cache)
-    click.echo(capacity.render_table(reports), nl=False)
+    if output == "json":
+        # The table's details show info findings too; the document keeps them, scripts filter by severity.
+        every = capacity.findings(reports, minimum="info")
+        records = [capacity.report_record(r) for r in reports]
+        click.echo(json_document(display, every, models=records), nl=False)
+    else:
+        click.echo(capacity.render_table(reports), nl=False)
     found = capacity.findings(reports)
     _report(found)
     if has_errors(found):

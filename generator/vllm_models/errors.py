@@ -1,12 +1,13 @@
 """Domain errors and the one problem type: every problem found in an input file carries the file, a
 JSON path, a severity and a message, and is printed by :func:`problem_line` (people) or
-:func:`problem_record` (scripts) only.
+:func:`problem_record` inside a :func:`json_document` (scripts) only.
 
 The core never prints or exits; the CLI prints what these functions return.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -69,6 +70,16 @@ def problem_record(problem: Problem) -> dict[str, Any]:
         "severity": problem.severity,
         "message": problem.message,
     }
+
+
+def json_document(file: str, problems: Iterable[Problem], **result: object) -> str:
+    """What a command found, for scripts: ``{"file", "ok", "problems": [...]}`` plus the command's result.
+
+    ``ok`` is false exactly when a problem is an error, which is when the exit status is 1.
+    """
+    found = list(problems)
+    body = {"file": file, "ok": not has_errors(found), "problems": [problem_record(p) for p in found]}
+    return json.dumps({**body, **result}, indent=2, sort_keys=True) + "\n"
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:
