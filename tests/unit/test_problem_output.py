@@ -62,6 +62,13 @@ def test_schema_problem_quotes_a_key_that_is_not_an_identifier(invalid: Path) ->
     ]
 
 
+def test_capacity_problem_quotes_the_node_selector_key(tmp_path: Path) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text("- name: a\n  modelURL: o/a\n  nodeSelector: {nvidia.com/gpu.product: NVIDIA-X}\n")
+    result = CliRunner().invoke(cli, ["preflight", "-f", str(path)])
+    assert f"{path}::{PRODUCT}: warning: unknown GPU product 'NVIDIA-X'" in result.stderr
+
+
 def test_problem_record_has_path_parts_and_severity() -> None:
     record = problem_record(Problem((0, "nodeSelector", "nvidia.com/gpu.product"), "m", "info", "f.yaml"))
     assert record == {

@@ -9,7 +9,8 @@ Public API::
 
 Modules: ``arithmetic`` (vLLM's KV-cache and memory formulas, the overhead estimate), ``catalog``
 (bundled model catalog and GPU table), ``hfconfig``/``sources`` (where an architecture comes from),
-``report``/``advice`` (figures, findings and fixes for one model), ``render`` (text and JSON output).
+``settings`` (what is read of one entry, once), ``report``/``advice`` (figures, findings and fixes for one
+model), ``render`` (text and JSON output).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import Problem, Severity
 from .records import ModelReport
 from .report import Options, build_report
+from .settings import ModelSettings
 from .sources import Fetcher
 
 
@@ -35,7 +36,8 @@ def preflight(
         cache_dir=cache_dir,
     )
     return [
-        build_report(i, entry if isinstance(entry, dict) else {}, options) for i, entry in enumerate(models)
+        build_report(ModelSettings.of(i, entry if isinstance(entry, dict) else {}), options)
+        for i, entry in enumerate(models)
     ]
 
 
