@@ -1,7 +1,7 @@
 """The ``vllm-models`` command line: parses options and calls the core; prints and exits, nothing else.
 
-Exit status: 0 ok, 1 invalid input (each problem as ``FILE::$.path: message`` on stderr), 2 usage error.
-Nothing is written when there is an error.
+Exit status: 0 ok, 1 invalid input (each problem as ``FILE::$.path: message`` on stderr, and with ``-o json``
+in the JSON document on stdout too), 2 usage error. Nothing is written when there is an error.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,9 +19,17 @@ from . import __version__, argocd, capacity, gateway, placement, readiness
 from . import verify as verify_module
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
-from .errors import InvalidInput, UsageProblem, VllmModelsError
-from .expand import served_name
-from .listing import as_json, table
+from .errors import (
+    InvalidInput,
+    Problem,
+    UsageProblem,
+    VllmModelsError,
+    has_errors,
+    json_document,
+    problem_line,
+)
+from .expand import expand_models, served_name
+from .listing import table
 from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
@@ -33,7 +42,7 @@ from .names import (
 )
 from .prompts import collect_entry
 from .quantity import QuantityError, parse_quantity
-from .validate import capacity_warnings, require_models, validate_file
+from .validate import capacity_problems, require_models, validate_file
 from .values import ChartOptions, chart_values, render_values
 
 EXAMPLE_NAME = "models.example.yaml"
@@ -86,28 +95,43 @@ preflight_option = click.option(
 )
 
 
-def _validated(models_file: Path, preflight: bool) -> list[dict[str, Any]]:
-    """The valid models of a file (capacity warnings to stderr), or exit 1 with every problem."""
+def output_option(human: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``-o/--output``: ``human`` for people, or ``json``: one document for scripts (the `just` recipes read
+    that, never the text) with every problem in it; the problem lines still go to stderr for people."""
+    return click.option(
+        "-o", "--output", type=click.Choice([human, "json"]), default=human, show_default=True,
+        help=f"{human.capitalize()} for people, or {what} and every problem as JSON for scripts.",
+    )  # fmt: skip
+
+
+def _validated(
+    models_file: Path, preflight: bool, output: str = "text"
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The valid models of a file and its capacity warnings (printed), or exit 1 with every problem."""
+    display = str(models_file)
     try:
-        models = validate_file(models_file, _display(models_file))
-        warnings = capacity_warnings(models, _display(models_file)) if preflight else []
+        models = validate_file(models_file, display)
     except VllmModelsError as e:
-        _fail(e)
-    for line in warnings:
-        click.echo(line, err=True)
-    return models
+        _fail(e, output)
+    problems = capacity_problems(models, display) if preflight else []
+    if has_errors(problems):
+        _fail(InvalidInput(display, problems), output)
+    _report(problems)
+    return models, problems
 
 
-def _fail(error: VllmModelsError) -> NoReturn:
+def _report(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem_line(problem), err=True)
+
+
+def _fail(error: VllmModelsError, output: str = "text") -> NoReturn:
     if isinstance(error, InvalidInput):
-        for line in error.lines():
-            click.echo(line, err=True)
+        _report(error.problems)
+        if output == "json":
+            click.echo(json_document(error.file, error.problems), nl=False)
         sys.exit(1)
     raise click.UsageError(str(error))
-
-
-def _display(path: Path) -> str:
-    return str(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -119,13 +143,17 @@ def cli() -> None:
 @cli.command()
 @file_option
 @preflight_option
-def validate(models_file: Path, preflight: bool) -> None:
+@output_option("text", "the model count")
+def validate(models_file: Path, preflight: bool, output: str) -> None:
     """Check models.yaml and report every problem.
 
     Schema, cross-field and capacity problems, all at once, as FILE::$.path: message.
     """
-    models = _validated(models_file, preflight)
-    click.echo(f"{_display(models_file)}: {len(models)} model(s), valid")
+    models, warnings = _validated(models_file, preflight, output)
+    if output == "json":
+        click.echo(json_document(str(models_file), warnings, model_count=len(models)), nl=False)
+    else:
+        click.echo(f"{models_file}: {len(models)} model(s), valid")
 
 
 @cli.command()
@@ -211,19 +239,16 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     settings come from the options or their environment variables.
     """
     options = ChartOptions(**chart)
-    models = _validated(models_file, preflight)
+    models, _ = _validated(models_file, preflight)
     try:
-        require_models(models, _display(models_file))
+        require_models(models, str(models_file))
     except VllmModelsError as e:
         _fail(e)
     text = render_values(chart_values(models, options), models_file.name)
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        write_atomic(output, text)
-    except OSError as e:
-        raise click.FileError(str(output), e.strerror or str(e)) from e
+    _write(output, text)
     click.echo(f"wrote {output} ({len(models)} model(s))", err=True)
 
 
@@ -303,7 +328,7 @@ def _add_model(models_file: Path, yes: bool, fields: dict[str, Any]) -> None:
     try:
         text, existed = _current_text(models_file)
         entry = collect_entry(fields, interactive=not yes)
-        result = add_model(text, entry, _display(models_file))
+        result = add_model(text, entry, str(models_file))
     except VllmModelsError as e:
         _fail(e)
     if not yes:
@@ -329,15 +354,15 @@ def remove_model_command(models_file: Path, name: str | None, yes: bool) -> None
 
 def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
     try:
-        text = read_text(models_file, _display(models_file))
+        text = read_text(models_file, str(models_file))
         if name is None:
-            models = validate_file(models_file, _display(models_file))
+            models = validate_file(models_file)
             names = [m["name"] for m in models]
             if not names:
                 raise UsageProblem(f"no models in {models_file}")
             click.echo(table(models), err=True, nl=False)
             name = click.prompt("Model to remove", type=click.Choice(names), err=True)
-        result = remove_model(text, str(name), _display(models_file))
+        result = remove_model(text, str(name), str(models_file))
     except VllmModelsError as e:
         _fail(e)
     if not yes:
@@ -348,20 +373,20 @@ def _remove_model(models_file: Path, name: str | None, yes: bool) -> None:
 
 @cli.command("list-models")
 @file_option
-@click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True,
-    help="A table for people, or every model's effective settings as JSON for scripts.",
-)  # fmt: skip
+@output_option("table", "every model's effective settings")
 def list_models(models_file: Path, output: str) -> None:
     """Show the configured models.
 
     Name, model id, GPUs per replica, replicas, max length and weight cache (size and mode).
     """
     try:
-        models = validate_file(models_file, _display(models_file))
+        models = validate_file(models_file)
     except VllmModelsError as e:
-        _fail(e)
-    click.echo(as_json(models) if output == "json" else table(models), nl=False)
+        _fail(e, output)
+    if output == "json":
+        click.echo(json_document(str(models_file), [], models=expand_models(models)), nl=False)
+    else:
+        click.echo(table(models), nl=False)
 
 
 @cli.command("preflight")
@@ -380,24 +405,29 @@ def list_models(models_file: Path, output: str) -> None:
     help="Hugging Face cache (HF_HOME or its hub/); default $HF_HUB_CACHE, $HF_HOME/hub, "
     "~/.cache/huggingface.",
 )
-def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | None) -> None:
+@output_option("table", "every model's figures")
+def preflight_command(models_file: Path, allow_network: bool, hf_cache: Path | None, output: str) -> None:
     """Show whether each model fits its GPUs, host RAM and weight cache.
 
     KV cache per token, memory left for it, largest context, concurrency, headroom and fixes
     (docs/preflight.md). Exit 1 when a model cannot start, unless its preflight.allowUnfit is true.
     """
-    display = _display(models_file)
+    display = str(models_file)
     try:
         models = validate_file(models_file, display)
     except VllmModelsError as e:
-        _fail(e)
+        _fail(e, output)
     reports = capacity.preflight(models, source_file=display, allow_network=allow_network, hf_cache=hf_cache)
-    click.echo(capacity.render_table(reports), nl=False)
+    if output == "json":
+        # The table's details show info findings too; the document keeps them, scripts filter by severity.
+        every = capacity.findings(reports, minimum="info")
+        records = [capacity.report_record(r) for r in reports]
+        click.echo(json_document(display, every, models=records), nl=False)
+    else:
+        click.echo(capacity.render_table(reports), nl=False)
     found = capacity.findings(reports)
-    for f in found:
-        warning = "" if f.severity == "error" else "warning: "
-        click.echo(f"{display}::{f.path}: {warning}{f.message}", err=True)
-    if any(f.severity == "error" for f in found):
+    _report(found)
+    if has_errors(found):
         sys.exit(1)
 
 
@@ -418,7 +448,7 @@ def litellm_config(models_file: Path, release: str, namespace: str, chart: Path,
     Each entry points at its model's Service, with `input_cost_per_token`/`output_cost_per_token` from
     `pricing` and engine keys only as `os.environ/` references, never values.
     """
-    models = _validated(models_file, preflight=False)
+    models, _ = _validated(models_file, preflight=False)
     try:
         require_models(models, str(models_file))
         values = chart_values(models, ChartOptions())
@@ -456,7 +486,7 @@ def verify_command(
     completion per model, then a short load (REQUESTS streamed chats at CONCURRENCY) with p50/p95 time to
     first token and end-to-end latency. Exit 1 when anything fails or a p95 is over the limit.
     """
-    models = _validated(models_file, preflight=False)
+    models, _ = _validated(models_file, preflight=False)
     budget = verify_module.Budget(requests_, concurrency, timeout, p95_limit)
     pairs = [(str(m["name"]), served_name(m)) for m in models]
     report = verify_module.verify(url, key, pairs, budget)
@@ -561,7 +591,7 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
     Reads `kubectl get nodes -o json` then `kubectl get pods -A -o json` on stdin. Exit 1, with the reason
     per node, when a model cannot be placed: `helm upgrade --wait` would wait for it until its timeout.
     """
-    display = _display(models_file)
+    display = str(models_file)
     try:
         models = validate_file(models_file, display)
         nodes, pods = json_documents(sys.stdin.read(), "stdin (kubectl get nodes, then pods, as JSON)")
@@ -573,7 +603,7 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
         if v.all_fit:
             click.echo(v.line())
         else:
-            click.echo(f"{display}::$[{i}]: {v.line()}", err=True)
+            _report([Problem((i,), v.line(), file=display)])
     if not all(v.all_fit for v in verdicts):
         sys.exit(1)
 

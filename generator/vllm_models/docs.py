@@ -46,7 +46,8 @@ beside an `existingClaim`; `gpuProduct` without GPUs; `extraArgs` that repeat a
 flag a field sets (`--max-model-len` ...); duplicate `extraEnv` names; the reserved name `router`;
 duplicate YAML keys. Then the capacity preflight (docs/preflight.md): a model that cannot start is an
 error unless `preflight.allowUnfit: true`; `--no-preflight` skips it. Every problem is printed as
-`FILE::$.path: message`, warnings as `FILE::$.path: warning: message`.
+`FILE::$.path: message`, warnings as `FILE::$.path: warning: message`; `validate -o json` prints them as
+one JSON document for scripts (docs/preflight.md).
 """
 
 

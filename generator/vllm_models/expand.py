@@ -70,22 +70,33 @@ def served_name(entry: dict[str, Any]) -> str:
     return str(value)
 
 
+def effective_model(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry with the schema's defaults applied and the derived fields (served name, GPUs, tensor
+    parallel size, strategy, cache mode) explicit, generator-only keys kept: what the preflight reads.
+
+    Total on any mapping, because the preflight's public API takes entries nobody validated; only a valid
+    entry's result means anything.
+    """
+    out = apply_defaults(entry, model_schema())
+    out.setdefault("servedModelName", out.get("name"))
+    gpu_count = gpus(entry)
+    out["requestGPU"] = gpu_count
+    if parallelism(entry)[0] is None and gpu_count > 0 and isinstance(out["vllmConfig"], dict):
+        out["vllmConfig"]["tensorParallelSize"] = tensor_parallel_size(entry)
+    out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
+    out["cacheMode"] = cache_mode(entry)
+    return out
+
+
 def expand_model(entry: dict[str, Any], storage_class: str | None = None) -> dict[str, Any]:
     """A valid entry with defaults applied and derived fields explicit, ready for the chart.
 
     ``storage_class`` (from VLLM_STORAGE_CLASS) applies to models that create their own cache and
     name no StorageClass themselves.
     """
-    out = apply_defaults(entry, model_schema())
+    out = effective_model(entry)
     for key in GENERATOR_ONLY_KEYS:
         out.pop(key, None)
-    out.setdefault("servedModelName", out["name"])
-    gpu_count = gpus(entry)
-    out["requestGPU"] = gpu_count
-    if parallelism(entry)[0] is None and gpu_count > 0:
-        out["vllmConfig"]["tensorParallelSize"] = tensor_parallel_size(entry)
-    out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
-    out["cacheMode"] = cache_mode(entry)
     if storage_class and "storageClass" not in out and "existingClaim" not in out:
         out["storageClass"] = storage_class
     return out

@@ -1,9 +1,8 @@
-"""The ``list-models`` output: one row per model with its effective (defaulted, derived) settings, as an
-aligned table for people or as JSON for scripts (the `just` recipes read that, never the table)."""
+"""The ``list-models`` table: one row per model with its effective (defaulted, derived) settings, for
+people (scripts read ``list-models -o json``, the expanded models, never the table)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .expand import PER_REPLICA, expand_model
@@ -53,8 +52,3 @@ def table(models: list[dict[str, Any]]) -> str:
     widths = [max(len(r[i]) for r in [COLUMNS, *body]) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in [COLUMNS, *body]]
     return "\n".join(lines) + "\n"
-
-
-def as_json(models: list[dict[str, Any]]) -> str:
-    """Every model's effective settings (defaults applied, cache mode derived), one JSON document."""
-    return json.dumps({"models": [expand_model(entry) for entry in models]}, indent=2, sort_keys=True) + "\n"

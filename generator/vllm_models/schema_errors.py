@@ -155,7 +155,7 @@ def translate(error: ValidationError, prefix: tuple[PathPart, ...] = ()) -> list
         problems = translate(best, prefix)
         description = error.schema.get("description")
         if isinstance(description, str):
-            problems = [Problem(p.path, f"{p.message} (expected: {description})") for p in problems]
+            problems = [Problem(p.parts, f"{p.message} (expected: {description})") for p in problems]
         return problems
     messages = {
         "type": lambda: _type_message(error, path),

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import cross_field_problems
-from .errors import InvalidInput, Problem, format_path
+from .errors import InvalidInput, Problem
 from .loader import EXAMPLE_ENTRY, parse_yaml, read_text
 from .schema_errors import schema_problems
 
@@ -57,19 +57,13 @@ def require_models(models: list[dict[str, Any]], display: str) -> None:
         )
 
 
-def capacity_warnings(models: list[dict[str, Any]], display: str) -> list[str]:
-    """Run the capacity preflight (``capacity.check``): its errors raise InvalidInput (a model that
-    cannot start, unless ``preflight.allowUnfit``); its warnings come back as ``FILE::$.path: warning: ...``
-    lines. A failure inside the preflight itself never blocks a deploy: it becomes a warning."""
+def capacity_problems(models: list[dict[str, Any]], display: str) -> list[Problem]:
+    """The capacity preflight's errors (a model that cannot start, unless ``preflight.allowUnfit``) and
+    warnings (``capacity.check``). A failure inside the preflight itself becomes a warning: the preflight is
+    advice, and its own bug must not block a deploy."""
     try:
         from .capacity import check as capacity_check
 
-        found = capacity_check(models, source_file=display)
-    except Exception as e:  # the preflight is advice; its own bug must not stop a deploy
-        return [f"{display}::$: warning: capacity preflight skipped ({type(e).__name__}: {e})"]
-    errors = [Problem(tuple(f.parts), f.message) for f in found if f.severity == "error"]
-    if errors:
-        raise InvalidInput(display, errors)
-    return [
-        f"{display}::{format_path(f.parts)}: warning: {f.message}" for f in found if f.severity == "warning"
-    ]
+        return capacity_check(models, source_file=display)
+    except Exception as e:
+        return [Problem((), f"capacity preflight skipped ({type(e).__name__}: {e})", "warning", display)]

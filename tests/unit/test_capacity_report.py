@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from vllm_models.capacity import check, findings, preflight, render_table
-from vllm_models.capacity.units import QuantityError, parse_quantity
+from vllm_models.capacity.settings import ModelSettings
+from vllm_models.capacity.units import QuantityError, gib, parse_quantity
 from vllm_models.expand import expand_models
+from vllm_models.schema import model_schema
 
 pytestmark = pytest.mark.unit
 
@@ -189,3 +191,25 @@ def test_parallelism_derived_like_generate() -> None:
     assert (r.tensor_parallel, r.pipeline_parallel) == (2, 2)
     (expanded,) = expand_models([entry])
     assert expanded["vllmConfig"]["tensorParallelSize"] == r.tensor_parallel
+
+
+def test_settings_take_their_defaults_from_the_schema() -> None:
+    settings = ModelSettings.of(3, {"name": "q", "modelURL": "o/q", "requestGPU": 2})
+    properties = model_schema()["properties"]
+    assert settings.request_memory_gib == gib(properties["requestMemory"]["default"])
+    assert settings.pvc_gib == gib(properties["pvcStorage"]["default"])
+    assert (settings.index, settings.gpus, settings.tensor_parallel, settings.pipeline_parallel) == (
+        3,
+        2,
+        2,
+        1,
+    )
+    assert settings.limit_memory_gib is None and settings.max_model_len is None and not settings.allow_unfit
+
+
+def test_gpu_product_from_the_node_selector_is_found_there() -> None:
+    selector = {**LLAMA_L4, "nodeSelector": {"nvidia.com/gpu.product": LLAMA_L4["gpuProduct"]}}
+    del selector["gpuProduct"]
+    (by_field,), (by_label,) = preflight([LLAMA_L4]), preflight([selector])
+    assert by_label.gpu == by_field.gpu and by_label.kv_available_gib == by_field.kv_available_gib
+    assert ModelSettings.of(0, selector).gpu_product_parts == ("nodeSelector", "nvidia.com/gpu.product")

@@ -7,11 +7,11 @@ true`` turns the model's errors into warnings. Unknown model or GPU is always a 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
+from ..errors import PathPart, Problem, Severity
 from . import arithmetic as ar
-from .records import Finding, ModelReport, Severity
-from .settings import as_dict, estimate_available, gpu_product, kv_element, pos_int
+from .records import ModelReport
+from .settings import ModelSettings, estimate_available, kv_element
 from .units import GiB
 
 PVC_MARGIN = 0.10  # keep 10% of the weights free on the cache volume (partial downloads, tokenizer files)
@@ -23,30 +23,29 @@ class _Findings:
 
     def __init__(self, report: ModelReport, allow_unfit: bool) -> None:
         self.index, self.file, self.allow_unfit = report.index, report.source_file, allow_unfit
-        self.items: list[Finding] = []
+        self.items: list[Problem] = []
 
-    def add(self, severity: Severity, path: tuple[str, ...], message: str) -> None:
+    def add(self, severity: Severity, path: tuple[PathPart, ...], message: str) -> None:
         if severity == "error" and self.allow_unfit:
             severity, message = "warning", message + " (allowed by preflight.allowUnfit)"
-        self.items.append(Finding(severity, (self.index, *path), message, self.file))
+        self.items.append(Problem((self.index, *path), message, severity, self.file))
 
 
-def advise(report: ModelReport, entry: dict[str, Any]) -> ModelReport:
+def advise(report: ModelReport, settings: ModelSettings) -> ModelReport:
     """The report with findings and fixes filled in."""
-    vc, pf = as_dict(entry.get("vllmConfig")), as_dict(entry.get("preflight"))
-    out = _Findings(report, pf.get("allowUnfit") is True)
-    _inputs(report, entry, out)
+    out = _Findings(report, settings.allow_unfit)
+    _inputs(report, settings, out)
     _kv_cache(report, out)
     fixes: list[str] = []
     if report.fits is False or (report.kv_available_gib is not None and report.kv_available_gib <= 0):
-        fixes = _fixes(report, vc, pf, kv_element(report, vc))
+        fixes = _fixes(report, settings, kv_element(report, settings))
     fixes += _host_ram(report, out) + _weight_cache(report, out)
     return replace(
         report, findings=tuple(out.items), fixes=tuple(fixes), suggested_max_model_len=_suggested(report)
     )
 
 
-def _inputs(report: ModelReport, entry: dict[str, Any], out: _Findings) -> None:
+def _inputs(report: ModelReport, settings: ModelSettings, out: _Findings) -> None:
     """Unknown model or GPU, an estimated GPU, settings vLLM itself would refuse."""
     arch = report.architecture
     if arch.missing():
@@ -57,25 +56,29 @@ def _inputs(report: ModelReport, entry: dict[str, Any], out: _Findings) -> None:
             "local Hugging Face cache or the bundled catalog; KV cache not checked. Add "
             "preflight.architecture (numLayers, numKVHeads, headDim, weightsGiB) or allow network",
         )
-    request_gpu, product = entry.get("requestGPU"), gpu_product(entry)
-    if report.gpu is None and request_gpu == 0 and not isinstance(request_gpu, bool):
+    product = settings.gpu_product
+    if report.gpu is None and settings.gpus == 0:
         out.add("info", ("requestGPU",), "requestGPU is 0: no GPU, GPU memory not checked")
     elif report.gpu is None and product is None:
         out.add(
             "warning",
-            ("gpuProduct",),
+            settings.gpu_product_parts,
             "unknown GPU: set gpuProduct to a nvidia.com/gpu.product value from the bundled table "
             "(e.g. NVIDIA-H100-80GB-HBM3) or preflight.gpuMemoryGiB; GPU memory not checked",
         )
     elif report.gpu is None:
         out.add(
             "warning",
-            ("gpuProduct",),
+            settings.gpu_product_parts,
             f"unknown GPU product {product!r}: not in the bundled table; set preflight.gpuMemoryGiB; "
             "GPU memory not checked",
         )
     elif report.gpu.estimated:
-        out.add("info", ("gpuProduct",), f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}")
+        out.add(
+            "info",
+            settings.gpu_product_parts,
+            f"GPU memory {report.gpu.total_gib:.2f} GiB is {report.gpu.source}",
+        )
     # requestGPU against tensorParallelSize x pipelineParallelSize is the generator's cross-field check.
     max_pos, max_len = arch.max_position_embeddings, report.max_model_len
     if not report.max_model_len_is_default and max_pos and max_len and max_len > max_pos:
@@ -190,7 +193,7 @@ def _suggested(report: ModelReport) -> int | None:
     return best if best >= 1024 else None
 
 
-def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: int) -> list[str]:
+def _fixes(report: ModelReport, settings: ModelSettings, elem: int) -> list[str]:
     """Concrete changes, each with the figure it buys."""
     arch, tp, pp = report.architecture, report.tensor_parallel, report.pipeline_parallel
     avail = report.kv_available_gib or 0.0
@@ -201,7 +204,7 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
         fixes.append(
             f"set vllmConfig.maxModelLen: {suggested} (fits; {cap:.2f} requests of that length at once)"
         )
-        seqs = _num_seqs(report, vc)
+        seqs = _num_seqs(report, settings)
         if seqs is not None:
             fixes.append(seqs)
     if elem == 2 and report.max_model_len and avail > 0:
@@ -221,7 +224,7 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
     for new_tp in TP_CHOICES:
         if new_tp <= tp or heads % new_tp:
             continue
-        est, _ = estimate_available(report, vc, pf, new_tp, report.gpu_memory_utilization)
+        est, _ = estimate_available(report, settings, new_tp, report.gpu_memory_utilization)
         if est is None or report.max_model_len is None:
             break
         kv = est + delta
@@ -236,7 +239,7 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
             break
     util = report.gpu_memory_utilization
     if util < 0.95 and report.kv_reported_gib is None and report.gpu is not None:
-        est, _ = estimate_available(report, vc, pf, tp, 0.95)
+        est, _ = estimate_available(report, settings, tp, 0.95)
         if est is not None and est > 0 and report.max_model_len:
             longest = ar.largest_context(arch, elem, est * GiB, tp, pp)
             longest = min(longest, arch.max_position_embeddings or longest)
@@ -250,12 +253,12 @@ def _fixes(report: ModelReport, vc: dict[str, Any], pf: dict[str, Any], elem: in
 TYPICAL_REQUEST_TOKENS = 4096
 
 
-def _num_seqs(report: ModelReport, vc: dict[str, Any]) -> str | None:
+def _num_seqs(report: ModelReport, settings: ModelSettings) -> str | None:
     """A ``maxNumSeqs`` the cache can actually hold (requests of about 4K tokens), when lower than now."""
     gpu, tokens = report.gpu, report.capacity_tokens
     if gpu is None or not tokens:
         return None
-    current = pos_int(vc.get("maxNumSeqs")) or ar.default_batching(gpu.total_gib, gpu.product)[1]
+    current = settings.max_num_seqs or ar.default_batching(gpu.total_gib, gpu.product)[1]
     fitting = max(1, tokens // TYPICAL_REQUEST_TOKENS)
     if fitting >= current:
         return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .records import Finding, ModelReport
+from ..errors import Problem, Severity
+from .records import ModelReport
 from .report import Options, build_report
+from .settings import ModelSettings
 from .sources import Fetcher
 
 
@@ -34,13 +36,14 @@ def preflight(
         cache_dir=cache_dir,
     )
     return [
-        build_report(i, entry if isinstance(entry, dict) else {}, options) for i, entry in enumerate(models)
+        build_report(ModelSettings.of(i, entry if isinstance(entry, dict) else {}), options)
+        for i, entry in enumerate(models)
     ]
 
 
-def findings(reports: list[ModelReport], *, minimum: str = "warning") -> list[Finding]:
+def findings(reports: list[ModelReport], *, minimum: Severity = "warning") -> list[Problem]:
     """All findings of all reports at or above ``minimum`` severity (``error``, ``warning`` or ``info``)."""
-    rank = {"info": 0, "warning": 1, "error": 2}
+    rank: dict[Severity, int] = {"info": 0, "warning": 1, "error": 2}
     return [f for r in reports for f in r.findings if rank[f.severity] >= rank[minimum]]
 
 
@@ -50,7 +53,7 @@ def check(
     source_file: str = "models.yaml",
     allow_network: bool = False,
     hf_cache: Path | None = None,
-) -> list[Finding]:
+) -> list[Problem]:
     """What validate/generate call: errors (cannot fit, unless ``preflight.allowUnfit``) and warnings."""
     return findings(
         preflight(models, source_file=source_file, allow_network=allow_network, hf_cache=hf_cache)

@@ -1,4 +1,5 @@
-"""The value types of the preflight: a model's architecture, a GPU, a finding and a model's report.
+"""The value types of the preflight: a model's architecture, a GPU and a model's report (its findings
+are the generator's own :class:`~vllm_models.errors.Problem`).
 
 Plain frozen dataclasses; every figure carries where it came from so a report can say which source it
 trusted (``models.yaml``, the local Hugging Face cache, the hub, the bundled catalog, or an estimate).
@@ -7,9 +8,8 @@ trusted (``models.yaml``, the local Hugging Face cache, the hub, the bundled cat
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
 
-Severity = Literal["error", "warning", "info"]
+from ..errors import Problem, has_errors
 
 # Bytes a weight takes in storage, per parameter (mxfp4: 4-bit values plus one 8-bit scale per 32).
 WEIGHT_BYTES: dict[str, float] = {
@@ -85,25 +85,6 @@ class GpuSpec:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One problem with one model, at a path into models.yaml: ``parts`` ``(0, "vllmConfig", "maxModelLen")``
-    is ``path`` ``$[0].vllmConfig.maxModelLen`` (the generator's ``Problem`` takes ``parts`` as is)."""
-
-    severity: Severity
-    parts: tuple[str | int, ...]
-    message: str
-    file: str = "models.yaml"
-
-    @property
-    def path(self) -> str:
-        """The JSON path, ``$[0].vllmConfig.maxModelLen``."""
-        return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.parts)
-
-    def __str__(self) -> str:
-        return f"{self.file}::{self.path}: {self.message}"
-
-
-@dataclass(frozen=True)
 class ModelReport:
     """Everything the preflight worked out for one model entry; figures are per GPU unless named."""
 
@@ -141,10 +122,10 @@ class ModelReport:
     pvc_headroom_gib: float | None = None
     suggested_max_model_len: int | None = None
     fixes: tuple[str, ...] = ()
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         """No error-level finding (an ``allowUnfit`` model has its errors downgraded to warnings)."""
-        return not any(f.severity == "error" for f in self.findings)
+        return not has_errors(self.findings)

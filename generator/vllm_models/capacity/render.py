@@ -1,6 +1,10 @@
-"""Text rendering of preflight reports: one table row per model, then per-model details and fixes."""
+"""Rendering of preflight reports: for people one table row per model, then per-model details and fixes;
+for scripts one JSON-ready record per model."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
 
 from .records import ModelReport
 from .units import fmt_gib, fmt_int
@@ -27,6 +31,14 @@ def _verdict(report: ModelReport) -> str:
     if any(f.severity == "warning" for f in report.findings):
         return "WARN" if report.fits is not None else "UNKNOWN"
     return "ok"
+
+
+def report_record(r: ModelReport) -> dict[str, Any]:
+    """Every figure of a report and the table's verdict. Its findings are left out: they are problems of
+    the whole document, each with the model's index as the first part of its path."""
+    record = asdict(r)
+    del record["findings"]
+    return {**record, "ok": r.ok, "verdict": _verdict(r)}
 
 
 def _row(r: ModelReport) -> tuple[str, ...]:
