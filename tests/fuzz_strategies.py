@@ -37,7 +37,7 @@ CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
 SEED = int(os.environ.get("VLLM_FUZZ_SEED", "20260"))
 # Bounded so the fuzz of a normal test run stays well under a minute on two busy cores; the bench
 # multiplies it (VLLM_FUZZ_SCALE).
-SCALE = int(os.environ.get("VLLM_FUZZ_SCALE", "1"))
+SCALE = float(os.environ.get("VLLM_FUZZ_SCALE", "1"))
 RUN_SECONDS = float(os.environ.get("VLLM_FUZZ_RUN_SECONDS", "5"))
 SENTINEL = "# the values written before this run; a failed generate must leave them\n"
 
@@ -54,7 +54,7 @@ settings.register_profile(
 
 def examples(bounded: int) -> settings:
     """The fuzz profile with `bounded` examples times SCALE."""
-    return settings(settings.get_profile("fuzz"), max_examples=bounded * SCALE)
+    return settings(settings.get_profile("fuzz"), max_examples=max(1, round(bounded * SCALE)))
 
 
 @dataclass
