@@ -6,6 +6,7 @@ The CLI prints them as ``FILE::$.path: message``; the core never prints or exits
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,14 @@ def format_path(parts: Sequence[PathPart]) -> str:
         else:
             out += "[" + repr(part) + "]"
     return out
+
+
+def _one_line(message: str) -> str:
+    """Control characters and line separators (a user's value in the message) as escapes like ``\\r``."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+        for c in message
+    )
 
 
 def _sort_key(parts: Sequence[PathPart]) -> tuple[tuple[int, int, str], ...]:
@@ -56,8 +65,8 @@ class InvalidInput(VllmModelsError):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        """``FILE::$.path: message``, one per problem."""
-        return [f"{self.file}::{p.json_path}: {p.message}" for p in self.problems]
+        """``FILE::$.path: message``, one per problem; a value quoted in a message cannot break its line."""
+        return [f"{self.file}::{p.json_path}: {_one_line(p.message)}" for p in self.problems]
 
 
 class UsageProblem(VllmModelsError):
