@@ -45,7 +45,7 @@ def main() -> int:
     print(
         f"documents tried: {TALLY.documents}\nrejected with a located message: {TALLY.rejected}\n"
         f"accepted: {TALLY.accepted}\ntracebacks: {TALLY.tracebacks}\nhelm renders: {TALLY.renders}\n"
-        f"max seconds per run: {TALLY.max_seconds:.2f}\npeak memory: {peak:.0f} MiB\n"
+        f"max CPU seconds per run: {TALLY.max_seconds:.2f}\npeak memory: {peak:.0f} MiB\n"
         f"total: {elapsed:.1f} s (seed {args.seed}, scale {args.scale})"
     )
     return 0 if status == 0 and TALLY.tracebacks == 0 else 1
