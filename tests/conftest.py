@@ -1,4 +1,5 @@
-"""Harness-wide policy: a skip in CI is a failure; the pinned helm for every tier that renders.
+"""Harness-wide policy: a skip in CI is a failure; the pinned helm for every tier that renders; the fuzz
+summary line.
 
 Each tier's own conftest starts and stops what that tier needs; shared helpers live in tests/support.py.
 """
@@ -6,6 +7,7 @@ Each tier's own conftest starts and stops what that tier needs; shared helpers l
 from __future__ import annotations
 
 import signal
+import sys
 
 import pytest
 
@@ -38,3 +40,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
     return outcome
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # The seed and the counts of the fuzz (tests/fuzz_strategies.py), when this run imported it.
+    fuzz = sys.modules.get("tests.fuzz_strategies")
+    if fuzz is not None and fuzz.TALLY.documents + fuzz.TALLY.renders:
+        terminalreporter.write_line(fuzz.TALLY.line())

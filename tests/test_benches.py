@@ -27,7 +27,7 @@ def run_bench(script: str, *args: str) -> str:
 
 @pytest.mark.unit
 def test_every_bench_has_a_smoke_run() -> None:
-    smoked = {"preflight_bench.py", "render_bench.py", "router_overhead.py"}
+    smoked = {"fuzz_bench.py", "preflight_bench.py", "render_bench.py", "router_overhead.py"}
     assert {p.name for p in BENCH.glob("*.py")} == smoked, "a new bench needs a smoke run here"
 
 
@@ -35,6 +35,13 @@ def test_every_bench_has_a_smoke_run() -> None:
 def test_preflight_bench_prints_its_timings() -> None:
     out = run_bench("preflight_bench.py", "--models", "5", "--repeat", "2")
     assert "first run" in out and "best of 2" in out and "render_table" in out, out
+
+
+@pytest.mark.unit
+def test_fuzz_bench_prints_its_figures() -> None:
+    out = run_bench("fuzz_bench.py", "--scale", "0.05", "--seed", "7")
+    for figure in ("documents tried:", "rejected with a located message:", "tracebacks: 0", "peak memory:"):
+        assert figure in out, out
 
 
 @pytest.mark.render

@@ -105,8 +105,8 @@ def _duplicates(models: list[Any]) -> list[Problem]:
 def _parallelism(index: int, entry: dict[str, Any]) -> list[Problem]:
     tp, pp = parallelism(entry)
     request = entry.get("requestGPU")
-    if not isinstance(request, int) or isinstance(request, bool):
-        return []
+    if not isinstance(request, int) or isinstance(request, bool) or pp < 1 or (tp is not None and tp < 1):
+        return []  # a size below 1 is the schema's problem to report, and no divisor
     if tp is not None and tp * pp != request:
         return [
             Problem(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -29,6 +30,14 @@ def format_path(parts: Sequence[PathPart]) -> str:
         else:
             out += "[" + repr(part) + "]"
     return out
+
+
+def _one_line(message: str) -> str:
+    """Control characters and line separators (a user's value in the message) as escapes like ``\\r``."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+        for c in message
+    )
 
 
 def _sort_key(parts: Sequence[PathPart]) -> tuple[tuple[int, int, str], ...]:
@@ -56,9 +65,10 @@ class Problem:
 
 
 def problem_line(problem: Problem) -> str:
-    """``FILE::$.path: message``; below error severity the level is said: ``FILE::$.path: warning: ...``."""
+    """``FILE::$.path: message``; below error severity the level is said: ``FILE::$.path: warning: ...``.
+    One line always: a value quoted in a message cannot break it."""
     level = "" if problem.severity == "error" else f"{problem.severity}: "
-    return f"{problem.file}::{problem.path}: {level}{problem.message}"
+    return f"{problem.file}::{problem.path}: {level}{_one_line(problem.message)}"
 
 
 def problem_record(problem: Problem) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import kubernetes_validate
 import yaml
 
 from tests.support import REPO_ROOT, pinned_versions
@@ -19,6 +20,8 @@ NAMESPACE = "vllm"
 # Kubernetes versions every rendered object must validate against: the oldest supported (Chart.yaml
 # kubeVersion >=1.30) and the pinned one (hack/lib/versions.sh).
 K8S_VERSIONS = ("1.30.0", f"1.{pinned_versions()['KUBERNETES_MINOR']}.0")
+# Custom resources: kubernetes-validate knows only built-in kinds. Anything else must validate.
+CRD_GROUPS = ("monitoring.coreos.com/", "gateway.networking.k8s.io/")
 
 
 @dataclass
@@ -63,3 +66,19 @@ def load_fixture(name: str) -> dict[str, Any]:
     data = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
+
+
+def strict_errors(objects: list[dict[str, Any]], version: str) -> list[str]:
+    """What strict Kubernetes OpenAPI validation of `version` finds wrong in rendered objects."""
+    errors = []
+    for obj in objects:
+        ref = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            if not str(obj.get("apiVersion", "")).startswith(CRD_GROUPS):
+                errors.append(f"{ref}: no Kubernetes {version} schema for {obj.get('apiVersion')}")
+        except kubernetes_validate.ValidationError as e:
+            path = "/".join(str(p) for p in e.path)
+            errors.append(f"{ref} at {path or '/'}: {e.message}")
+    return errors

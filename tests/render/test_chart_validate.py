@@ -7,12 +7,10 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
-from render_helpers import CHART, FIXTURES, K8S_VERSIONS
+from render_helpers import CHART, FIXTURES, K8S_VERSIONS, strict_errors
 
 pytestmark = pytest.mark.render
 
-# Custom resources: kubernetes-validate knows only built-in kinds. Anything else must validate.
-CRD_GROUPS = ("monitoring.coreos.com/", "gateway.networking.k8s.io/")
 SCENARIOS = sorted(FIXTURES.glob("*.yaml")) + sorted((CHART / "ci").glob("*-values.yaml"))
 
 
@@ -22,17 +20,7 @@ def test_objects_validate_strictly(render, values: Path, version: str) -> None:
     r = render(values)
     assert r.returncode == 0, r.stderr
     assert r.objects, "nothing rendered"
-    errors = []
-    for obj in r.objects:
-        ref = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
-        try:
-            kubernetes_validate.validate(obj, version, strict=True)
-        except kubernetes_validate.SchemaNotFoundError:
-            if not str(obj.get("apiVersion", "")).startswith(CRD_GROUPS):
-                errors.append(f"{ref}: no Kubernetes {version} schema for {obj.get('apiVersion')}")
-        except kubernetes_validate.ValidationError as e:
-            path = "/".join(str(p) for p in e.path)
-            errors.append(f"{ref} at {path or '/'}: {e.message}")
+    errors = strict_errors(r.objects, version)
     assert not errors, "\n".join(errors)
 
 

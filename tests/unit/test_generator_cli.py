@@ -426,3 +426,15 @@ def test_generate_refuses_an_empty_list(tmp_path: Path) -> None:
     result = run("generate", "-f", str(empty))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{empty}::$: no models to deploy (the chart needs at least one)")
+
+
+@pytest.mark.parametrize("name", ["n", "y", "1e3", "0o17"])
+def test_generated_values_quote_names_helm_would_read_as_booleans_or_numbers(
+    name: str, tmp_path: Path
+) -> None:
+    """Helm's YAML reader takes a bare `n` for false and `1e3` for 1000; the chart wants the name as text."""
+    models = tmp_path / "models.yaml"
+    models.write_text(f"- name: '{name}'\n  modelURL: org/model\n")
+    result = CliRunner().invoke(cli, ["generate", "-f", str(models), "--no-preflight"])
+    assert result.exit_code == 0, result.output
+    assert f"- name: '{name}'\n" in result.stdout and f"  servedModelName: '{name}'\n" in result.stdout

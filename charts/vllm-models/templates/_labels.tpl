@@ -25,7 +25,7 @@ app.kubernetes.io/instance: {{ $ctx.Release.Name | trunc 63 | trimSuffix "-" }}
 app.kubernetes.io/component: {{ . }}
 {{- end }}
 {{- with .model }}
-vllm-models.io/model: {{ .name }}
+vllm-models.io/model: {{ .name | toString | toYaml }}{{/* toYaml quotes a name YAML reads as a number, such as "0" */}}
 {{- end }}
 {{- end -}}
 

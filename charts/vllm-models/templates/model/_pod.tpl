@@ -111,8 +111,8 @@ spec:
         - name: HF_TOKEN
           valueFrom:
             secretKeyRef:
-              name: {{ .name }}
-              key: {{ .key }}
+              name: {{ .name | toString | toYaml }}
+              key: {{ .key | toString | toYaml }}
         {{- end }}
         # Where the script leaves its failure for `kubectl describe`: the container's message path,
         # named once here so the script never hard-codes a host path.
@@ -158,16 +158,16 @@ spec:
         - name: HF_TOKEN
           valueFrom:
             secretKeyRef:
-              name: {{ .name }}
-              key: {{ .key }}
+              name: {{ .name | toString | toYaml }}
+              key: {{ .key | toString | toYaml }}
         {{- end }}
         {{- end }}
         {{- with $d.apiKeySecret }}
         - name: VLLM_API_KEY
           valueFrom:
             secretKeyRef:
-              name: {{ .name }}
-              key: {{ .key }}
+              name: {{ .name | toString | toYaml }}
+              key: {{ .key | toString | toYaml }}
         {{- end }}
         {{- with $m.extraEnv }}
         {{- toYaml . | nindent 8 }}
