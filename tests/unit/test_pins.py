@@ -103,10 +103,24 @@ def test_engine_image_is_the_vllm_release_whose_parser_checks_the_chart() -> Non
         ("chart-testing", "github.com/helm/chart-testing/v3", "CT_VERSION"),
         ("helm-docs", "github.com/norwoodj/helm-docs", "HELM_DOCS_VERSION"),
         ("actionlint", "github.com/rhysd/actionlint", "ACTIONLINT_VERSION"),
+        ("netpol-eval", "sigs.k8s.io/kube-network-policies", "KUBE_NETWORK_POLICIES_VERSION"),
     ],
 )
 def test_go_wrapper_module_builds_the_pinned_release(tool_dir: str, module: str, pin: str) -> None:
     assert go_module_version(tool_dir, module) == PINS[pin]
+
+
+def test_netpol_eval_mirrors_the_evaluator_of_the_pinned_release() -> None:
+    # evaluate.go mirrors an unexported type of this one release; main.go refuses any other at run time.
+    main = (REPO_ROOT / "hack" / "tools" / "netpol-eval" / "main.go").read_text()
+    m = re.search(r'pinnedLibraryVersion = "(v[^"]+)"', main)
+    assert m and m.group(1) == PINS["KUBE_NETWORK_POLICIES_VERSION"], m
+
+
+def test_netpol_eval_links_the_client_go_of_the_pinned_kubernetes_minor() -> None:
+    # k8s.io/* raised to our Kubernetes minor: the build shares the Go build cache of the other tools.
+    client_go = go_module_version("netpol-eval", "k8s.io/client-go")
+    assert client_go == "v0" + PINS["KUBERNETES_VERSION"][2:], client_go
 
 
 def test_kubernetes_staging_modules_are_the_same_release() -> None:
