@@ -14,10 +14,12 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
-from render_helpers import NAMESPACE, RELEASE, Rendered, engine_container
+import yaml
+from render_helpers import CHART, NAMESPACE, RELEASE, Rendered, engine_container
 
 from tests.support import find_tool
 
@@ -203,3 +205,29 @@ def test_clients_still_reach_the_router(world: World) -> None:
     router = world.pods[f"{RELEASE}/router"]
     (port,) = [p["containerPort"] for c in router["containers"] for p in c.get("ports", [])]
     assert world.allowed("curl", f"{RELEASE}/router", port)
+
+
+def install_notes(helm: str, tmp_path: Path, values: dict[str, Any]) -> str:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    proc = subprocess.run(
+        [helm, "install", "vllm-models", str(CHART), "-n", "vllm", "--dry-run=client", "-f", str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("NOTES:", 1)[1]
+
+
+def test_notes_warn_when_the_default_policy_would_block_prometheus(helm: str, tmp_path: Path) -> None:
+    models = [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}]
+    base = {"models": models, "router": {"auth": {"masterKey": {"existingSecret": "k"}}}}
+    blocked = install_notes(helm, tmp_path, {**base, "serviceMonitor": {"enabled": True}})
+    assert "a Prometheus in another\nnamespace cannot scrape them" in blocked
+    allowed = {
+        **base,
+        "serviceMonitor": {"enabled": True},
+        "networkPolicy": {"allowNamespaces": ["monitoring"]},
+    }
+    assert "Warning" not in install_notes(helm, tmp_path, allowed)
+    no_router = install_notes(helm, tmp_path, {"models": models, "router": {"enabled": False}})
+    assert "only pods in networkPolicy.allowNamespaces\n(none) can reach the engines" in no_router
