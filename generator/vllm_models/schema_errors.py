@@ -161,7 +161,7 @@ def translate(error: ValidationError, prefix: tuple[PathPart, ...] = ()) -> list
         "type": lambda: _type_message(error, path),
         "enum": lambda: _enum_message(error),
         "const": lambda: f"expected {value!r}, got{_show(error.instance)}",
-        "pattern": lambda: _pattern_message(path, value, error.instance),
+        "pattern": lambda: _pattern_message(path, value, error.instance, error.schema.get("description")),
         "minLength": lambda: "must not be empty" if value == 1 else f"must be at least {value} characters",
         "maxLength": lambda: f"must be at most {value} characters, got {len(error.instance)}",
         "minimum": lambda: f"must be at least {value}, got {error.instance}",
@@ -176,8 +176,13 @@ def translate(error: ValidationError, prefix: tuple[PathPart, ...] = ()) -> list
     return [Problem(path, word() if word is not None else str(error.message))]
 
 
-def _pattern_message(path: tuple[PathPart, ...], pattern: str, instance: object) -> str:
-    message = _PATTERN_MESSAGES.get(_last_key(path), f"must match {pattern}") + f", got{_show(instance)}"
+def _pattern_message(path: tuple[PathPart, ...], pattern: str, instance: object, description: object) -> str:
+    """The model key's own wording (a model's key sits at `$[i].key`, or alone when asked interactively);
+    else, for a shared definition (a Kubernetes object name, a Secret key), the definition's description,
+    which says what is allowed; else the pattern itself."""
+    fallback = f"must be {description[0].lower()}{description[1:]}" if isinstance(description, str) else ""
+    own = _PATTERN_MESSAGES.get(_last_key(path)) if len(path) <= 2 else None
+    message = (own or fallback.rstrip(".") or f"must match {pattern}") + f", got{_show(instance)}"
     if _last_key(path) == "modelURL" and isinstance(instance, str):
         for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
             if instance.startswith(prefix):
