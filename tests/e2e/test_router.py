@@ -26,6 +26,7 @@ from vllm_models.local.stack import Engine, Router
 pytestmark = pytest.mark.e2e
 
 MODELS = ("llama3", "qwen", "coder")
+E2E_ROUTER_VALUES = yaml.safe_load(VALUES.read_text())["router"]
 VLLM_ROUTER_MODELS_GAP = (
     "vllm-router 0.1.17 answers /v1/models in IGW mode as {'models': [...]}, not an OpenAI list "
     "(vllm-project/router#133, fix in PR #134)"
@@ -193,14 +194,21 @@ def test_unknown_model_is_a_404_on_every_route(router: Router, client: httpx.Cli
         assert "available models" in r.json()["error"]["message"]
 
 
-def test_engine_down_fails_only_its_model_and_recovers(router: Router, client: httpx.Client) -> None:
+def test_engine_down_answers_503_for_its_model_only_and_recovers(
+    router: Router, client: httpx.Client
+) -> None:
     down = router.engines["qwen"]
     down.stop()
     try:
-        answers = [chat(client, router, "qwen") for _ in range(3)]
-        statuses = [a.status_code for a in answers]
-        router.notes["down_answers"] = [f"{a.status_code} {a.text[:120]}" for a in answers[:1]]
-        assert all(500 <= s < 600 for s in statuses), f"requests to a stopped engine answered {statuses}"
+        # LiteLLM sees the refused connection on the next request; vllm-router once its health checks
+        # (router.vllmRouter.healthCheckIntervalSeconds x healthFailureThreshold) take the engine out.
+        wait_until("qwen to answer 503", lambda: chat(client, router, "qwen").status_code == 503, 10)
+        for _ in range(3):
+            started = time.monotonic()
+            answer = chat(client, router, "qwen")
+            assert answer.status_code == 503, answer.text
+            assert time.monotonic() - started < 2, "a model whose engine is down must answer at once"
+        router.notes["down_answer"] = answer.text[:120]
         for other in ("llama3", "coder"):
             r = chat(client, router, other)
             assert r.status_code == 200, r.text
@@ -213,6 +221,48 @@ def test_engine_down_fails_only_its_model_and_recovers(router: Router, client: h
     )
     router.notes["recovery_seconds"] = round(time.monotonic() - started, 1)
     assert_from(router, "qwen", chat(client, router, "qwen").json()["choices"][0]["message"]["content"])
+
+
+def test_engine_that_never_answers_times_out_with_504(router: Router, client: httpx.Client) -> None:
+    timeout = E2E_ROUTER_VALUES["requestTimeoutSeconds"]
+    hung = router.engines["coder"]
+    hung.stop()
+    hung.delay = 10 * timeout
+    hung.start()
+    try:
+        started = time.monotonic()
+        answer = chat(client, router, "coder")
+        elapsed = time.monotonic() - started
+        assert answer.status_code == 504, answer.text
+        # one attempt per router.retries + 1, each bounded by the timeout, plus the retries' backoff
+        attempts = E2E_ROUTER_VALUES["retries"] + 1
+        assert elapsed < attempts * timeout + 5, f"answered after {elapsed:.1f} s"
+        assert chat(client, router, "llama3").status_code == 200
+    finally:
+        hung.stop()
+        hung.delay = 0.0
+        hung.start()
+    wait_until("coder to answer again", lambda: chat(client, router, "coder").status_code == 200, 45)
+
+
+def test_router_is_ready_while_one_engine_answers_and_unready_when_none_does(
+    router: Router, client: httpx.Client
+) -> None:
+    assert router.probe_readiness().returncode == 0
+    for engine in router.engines.values():
+        engine.stop()
+    try:
+        probe = router.probe_readiness()
+        assert probe.returncode == 1, probe.stderr
+        assert "no engine answers /health" in probe.stderr
+        router.engines["llama3"].start()
+        assert router.probe_readiness().returncode == 0, "one answering engine keeps the router Ready"
+    finally:
+        for engine in router.engines.values():
+            if not (engine.proc and engine.proc.alive()):
+                engine.start()
+    for model in MODELS:
+        wait_until(f"{model} to answer again", lambda m=model: chat(client, router, m).status_code == 200, 45)
 
 
 # --- auth -------------------------------------------------------------------------------------------

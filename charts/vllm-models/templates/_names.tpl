@@ -115,12 +115,20 @@ vllm-models.model.serviceMonitorName: the model's ServiceMonitor. Call with (dic
 {{- end -}}
 
 {{/*
-vllm-models.model.baseURL: the OpenAI base URL of a model inside the cluster,
-`http://<service>.<namespace>.svc.cluster.local:<port>/v1`; the router's `api_base`.
+vllm-models.model.serviceURL: a model's engine Service inside the cluster,
+`http://<service>.<namespace>.svc.cluster.local:<port>`, where vLLM answers /health and /v1.
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.serviceURL" -}}
+{{- printf "http://%s.%s.svc.cluster.local:%d" (include "vllm-models.model.serviceName" .) .context.Release.Namespace (int .context.Values.engine.port) -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.baseURL: the OpenAI base URL of a model inside the cluster (the router's `api_base`).
 Call with (dict "context" $ "model" $model).
 */}}
 {{- define "vllm-models.model.baseURL" -}}
-{{- printf "http://%s.%s.svc.cluster.local:%d/v1" (include "vllm-models.model.serviceName" .) .context.Release.Namespace (int .context.Values.engine.port) -}}
+{{- printf "%s/v1" (include "vllm-models.model.serviceURL" .) -}}
 {{- end -}}
 
 {{/*

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable
@@ -83,6 +84,13 @@ class Router:
     engines: dict[str, Engine]
     release: Release
     notes: dict[str, Any] = field(default_factory=dict)
+    readiness_command: list[str] = field(default_factory=list)  # the rendered exec probe, run locally
+
+    def probe_readiness(self) -> subprocess.CompletedProcess[str]:
+        """Run the router's rendered readiness exec probe as the kubelet would (exit 0: Ready)."""
+        if not self.readiness_command:
+            raise LocalRunError("the router's readiness probe is not an exec probe")
+        return subprocess.run(self.readiness_command, capture_output=True, text=True, timeout=60, check=False)
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -125,21 +133,15 @@ def loopback_urls(release: Release, engines: dict[str, Engine]) -> dict[tuple[st
     return {k: engines[m].url for k, m in service_targets(release, ports).items()}
 
 
-def router_binary(bin_dir: Path, name: str) -> str:
-    path = bin_dir / name
-    if not path.exists():
-        raise LocalRunError(f"missing {path}: run ./hack/bootstrap (installs the router from PyPI)")
-    return str(path)
-
-
-def start_litellm(
-    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
-) -> Router:
-    engines = engines or start_engines(release, workdir, procs)
-    urls = loopback_urls(release, engines)
-    pod, container = release.router_pod()
-    binary = router_binary(bin_dir, container["command"][0])
-    root = workdir / "litellm-root"
+def local_config_files(
+    release: Release,
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    root: Path,
+    urls: dict[tuple[str, str, int], str],
+) -> Callable[[str], str]:
+    """Write the container's ConfigMap files under `root` (Service addresses mapped to loopback) and
+    return the function that maps a path inside the pod to its local copy."""
     files = release.config_map_files(container, pod)
     for path, text in files.items():
         local = root / path.lstrip("/")
@@ -154,6 +156,34 @@ def start_litellm(
                 return str(root / mount.lstrip("/")) + arg[len(mount) :]
         return arg
 
+    return local_path
+
+
+def readiness_command(container: dict[str, Any], local_path: Callable[[str], str]) -> list[str]:
+    """The container's exec readiness probe with local paths; the image's python3 is this interpreter."""
+    command = [
+        str(a) for a in ((container.get("readinessProbe") or {}).get("exec") or {}).get("command") or []
+    ]
+    if command[:1] == ["python3"]:
+        command[0] = sys.executable
+    return [local_path(a) for a in command]
+
+
+def router_binary(bin_dir: Path, name: str) -> str:
+    path = bin_dir / name
+    if not path.exists():
+        raise LocalRunError(f"missing {path}: run ./hack/bootstrap (installs the router from PyPI)")
+    return str(path)
+
+
+def start_litellm(
+    release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
+) -> Router:
+    engines = engines or start_engines(release, workdir, procs)
+    urls = loopback_urls(release, engines)
+    pod, container = release.router_pod()
+    binary = router_binary(bin_dir, container["command"][0])
+    local_path = local_config_files(release, pod, container, workdir / "router-root", urls)
     args = [local_path(str(a)) for a in container.get("args") or []]
     args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
     env = {**base_env(), **release.env(container)}
@@ -163,6 +193,7 @@ def start_litellm(
     proc.start()
     url = f"http://127.0.0.1:{port}"
     router = Router("litellm", url, env.get("LITELLM_MASTER_KEY", ""), proc, engines, release)
+    router.readiness_command = readiness_command(container, local_path)
     wait_until(
         "LiteLLM /health/liveliness", lambda: answers(f"{url}/health/liveliness"), STARTUP_TIMEOUT, proc
     )
@@ -173,8 +204,11 @@ def start_vllm_router(
     release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
 ) -> Router:
     engines = engines or start_engines(release, workdir, procs)
-    _, container = release.router_pod()
+    pod, container = release.router_pod()
     binary = router_binary(bin_dir, container["command"][0])
+    local_path = local_config_files(
+        release, pod, container, workdir / "router-root", loopback_urls(release, engines)
+    )
     env = {**base_env(), **release.env(container)}
     rendered = [str(a) for a in container.get("args") or []]
     args = [expand(a, env) for a in rendered]
@@ -213,6 +247,7 @@ def start_vllm_router(
     proc.start()
     url = f"http://127.0.0.1:{port}"
     router = Router("vllm-router", url, "", proc, engines, release, {"metrics_port": metrics})
+    router.readiness_command = readiness_command(container, local_path)
     wait_until("vllm-router /liveness", lambda: answers(f"{url}/liveness"), STARTUP_TIMEOUT, proc)
     for worker in discovered:
         request = urllib.request.Request(

@@ -66,16 +66,11 @@ model_list:
       {{- end }}
       {{- end }}
 {{- end }}
+{{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
+NetworkPolicy decides who reaches the port. router.litellm.settings may override any of these. */}}
+{{- $settings := dict "callbacks" (list "prometheus" "vllm_models_hooks.unknown_model_guard" "vllm_models_hooks.engine_failure_status") "require_auth_for_metrics_endpoint" false "request_timeout" (int $r.requestTimeoutSeconds) "num_retries" (int $r.retries) }}
 litellm_settings:
-  callbacks:
-    - prometheus
-    - vllm_models_hooks.unknown_model_guard
-  {{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
-  NetworkPolicy decides who reaches the port. */}}
-  require_auth_for_metrics_endpoint: false
-  {{- with $r.litellm.settings }}
-  {{- toYaml . | nindent 2 }}
-  {{- end }}
+  {{- mergeOverwrite $settings $r.litellm.settings | toYaml | nindent 2 }}
 general_settings:
   {{- if $r.auth.enabled }}
   master_key: os.environ/LITELLM_MASTER_KEY
@@ -124,7 +119,7 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- end -}}
 {{- $args = append $args "--worker-urls" -}}
 {{- range $m := $models -}}
-{{- $args = append $args (include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | trimSuffix "/v1") -}}
+{{- $args = append $args (include "vllm-models.model.serviceURL" (dict "context" $ctx "model" $m)) -}}
 {{- end -}}
 {{- else -}}
 {{- fail (printf "router.vllmRouter.discovery must be kubernetes or static, not %q" $vr.discovery) -}}
@@ -135,8 +130,58 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- end -}}
 {{- end -}}
 {{- $args = concat $args (list "--prometheus-host" "0.0.0.0" "--prometheus-port" (toString (int $vr.metricsPort))) -}}
+{{- /* vllm-router counts attempts, not retries (its --disable-retries means 1). */ -}}
+{{- $args = concat $args (list "--request-timeout-secs" (toString (int $r.requestTimeoutSeconds)) "--retry-max-retries" (toString (add 1 (int $r.retries)))) -}}
+{{- $args = concat $args (list "--health-check-interval-secs" (toString (int $vr.healthCheckIntervalSeconds)) "--health-failure-threshold" (toString (int $vr.healthFailureThreshold))) -}}
 {{- range $vr.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
 {{- toJson $args -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.engineHealthURLs: every engine's /health URL, one per line: the router's readiness
+probe (files/router/engines_reachable.py) is Ready while one of them answers.
+*/}}
+{{- define "vllm-models.router.engineHealthURLs" -}}
+{{- $ctx := . -}}
+{{- $urls := list -}}
+{{- range $m := (include "vllm-models.models" . | fromJson).models -}}
+{{- $urls = append $urls (printf "%s/health" (include "vllm-models.model.serviceURL" (dict "context" $ctx "model" $m))) -}}
+{{- end -}}
+{{- join "\n" $urls -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.readinessProbe: the router container's readinessProbe. With
+router.readiness.requireEngine, the engines_reachable.py exec probe; its timeout covers the probe's
+batches of 16 engines at engineTimeoutSeconds each. Otherwise the router's own readiness `path`.
+Call with (dict "context" $ "path" <router readiness path>).
+*/}}
+{{- define "vllm-models.router.readinessProbe" -}}
+{{- $r := include "vllm-models.router.values" .context | fromJson -}}
+{{- $n := len (include "vllm-models.models" .context | fromJson).models -}}
+{{- $timeout := int $r.readiness.engineTimeoutSeconds -}}
+{{- if $r.readiness.requireEngine -}}
+exec:
+  command:
+    - python3
+    - {{ printf "%s/engines_reachable.py" (include "vllm-models.router.configDir" .) }}
+    - {{ printf "%s/engines-health.txt" (include "vllm-models.router.configDir" .) }}
+    - {{ $timeout | quote }}
+timeoutSeconds: {{ add 3 (mul $timeout (div (add $n 15) 16)) }}
+{{- else -}}
+httpGet:
+  path: {{ .path }}
+  port: http
+timeoutSeconds: 5
+{{- end }}
+periodSeconds: 10
+{{- end -}}
+
+{{/*
+vllm-models.router.configDir: where the router's ConfigMap is mounted.
+*/}}
+{{- define "vllm-models.router.configDir" -}}
+/etc/router
 {{- end -}}
 
 {{/*
