@@ -3,6 +3,7 @@ edit lock from reading the file to writing it back, so concurrent runs take turn
 
 from __future__ import annotations
 
+import select
 import subprocess
 from pathlib import Path
 
@@ -67,9 +68,14 @@ def test_a_waiting_editor_says_so(tmp_path: Path) -> None:
     models.write_text(START)
     with edit_lock(models):
         p = start("remove-model", "-f", str(models), "-y", "remove-me")
-        with pytest.raises(subprocess.TimeoutExpired):
-            p.wait(timeout=3)  # blocked behind the held lock
+        # Held until the editor says it waits, however slowly a loaded machine starts it.
+        assert p.stderr is not None
+        readable, _, _ = select.select([p.stderr], [], [], 60)
+        assert readable, "the editor said nothing within 60 s while the lock was held"
+        first = p.stderr.readline()
+        assert f"waiting for another edit of {models} to finish" in first
+        assert p.poll() is None, "the editor must block behind the held lock"
+        assert "remove-me" in models.read_text()
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 0, err
-    assert f"waiting for another edit of {models} to finish" in err
+    assert p.returncode == 0, first + err
     assert "remove-me" not in models.read_text()
