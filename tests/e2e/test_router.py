@@ -32,6 +32,9 @@ VLLM_ROUTER_MODELS_GAP = (
     "(vllm-project/router#133, fix in PR #134)"
 )
 
+# Bounded all the same: --request-timeout-secs ends the request and the other models keep serving.
+VLLM_ROUTER_TIMEOUT_GAP = "vllm-router 0.1.17 answers an engine timeout with 500 'Request failed', not 504"
+
 
 def chat(
     client: httpx.Client, router: Router, model: str, text: str = "hello", **extra: object
@@ -226,23 +229,21 @@ def test_engine_down_answers_503_for_its_model_only_and_recovers(
 def test_engine_that_never_answers_times_out_with_504(router: Router, client: httpx.Client) -> None:
     timeout = E2E_ROUTER_VALUES["requestTimeoutSeconds"]
     hung = router.engines["coder"]
-    hung.stop()
-    hung.delay = 10 * timeout
-    hung.start()
+    hung.set_delay(10 * timeout)
     try:
         started = time.monotonic()
         answer = chat(client, router, "coder")
         elapsed = time.monotonic() - started
-        assert answer.status_code == 504, answer.text
         # one attempt per router.retries + 1, each bounded by the timeout, plus the retries' backoff
         attempts = E2E_ROUTER_VALUES["retries"] + 1
         assert elapsed < attempts * timeout + 5, f"answered after {elapsed:.1f} s"
         assert chat(client, router, "llama3").status_code == 200
     finally:
-        hung.stop()
-        hung.delay = 0.0
-        hung.start()
-    wait_until("coder to answer again", lambda: chat(client, router, "coder").status_code == 200, 45)
+        hung.set_delay(0)
+        wait_until("coder to answer again", lambda: chat(client, router, "coder").status_code == 200, 45)
+    if router.engine == "vllm-router" and answer.status_code == 500:
+        pytest.xfail(f"{VLLM_ROUTER_TIMEOUT_GAP}: {answer.text[:120]}")
+    assert answer.status_code == 504, answer.text
 
 
 def test_router_is_ready_while_one_engine_answers_and_unready_when_none_does(

@@ -38,16 +38,12 @@ def test_verify_passes_a_healthy_release_with_figures_per_model(router: Router, 
 
 def test_verify_fails_a_slow_and_a_dead_engine_by_name(router: Router, tmp_path: Path) -> None:
     slow, dead = router.engines["llama3"], router.engines["coder"]
-    slow.stop()
-    slow.delay = 0.6
-    slow.start()
+    slow.set_delay(0.6)
     dead.stop()
     try:
         result = verify(router, tmp_path, "--p95-limit", "0.5", "--timeout", "10")
     finally:
-        slow.stop()
-        slow.delay = 0.0
-        slow.start()
+        slow.set_delay(0)
         dead.start()
         # the router is shared by the tier: give it back serving (vllm-router reopens its circuits late)
         wait_for(

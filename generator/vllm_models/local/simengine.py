@@ -277,6 +277,19 @@ async def sim_stats(request: web.Request) -> web.Response:
     )
 
 
+async def sim_delay(request: web.Request) -> web.Response:
+    """Set the seconds before each completion answers while running: a test slows an engine down without
+    a restart, which a router's health checks would notice and act on first."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    seconds = body.get("seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        return _error(400, "seconds: expected a number >= 0", "BadRequestError")
+    request.app[CONFIG].delay = float(seconds)
+    return web.json_response({"delay": float(seconds)})
+
+
 def build_app(cfg: argparse.Namespace) -> web.Application:
     cfg.seq = 0
     cfg.started = int(time.time())
@@ -296,6 +309,7 @@ def build_app(cfg: argparse.Namespace) -> web.Application:
     app.router.add_post("/v1/completions/render", render)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/sim/stats", sim_stats)
+    app.router.add_put("/sim/delay", sim_delay)
     return app
 
 

@@ -47,7 +47,6 @@ class Engine:
     port: int
     log_dir: Path
     proc: Proc | None = None
-    delay: float = 0.0  # seconds before each completion answers: a slow engine
 
     @property
     def engine_id(self) -> str:
@@ -62,8 +61,6 @@ class Engine:
         argv += ["--model", self.served_name, "--engine-id", self.engine_id]
         if self.api_key:
             argv += ["--api-key", self.api_key]
-        if self.delay:
-            argv += ["--delay", str(self.delay)]
         log = self.log_dir / f"{self.engine_id}.log"
         # Known to the caller before it runs: an interrupt right after the start still stops it.
         self.proc = Proc(self.engine_id, argv, base_env(), log)
@@ -73,6 +70,17 @@ class Engine:
     def stop(self) -> None:
         if self.proc:
             self.proc.stop()
+
+    def set_delay(self, seconds: float) -> None:
+        """Make every completion wait `seconds` before it answers (0: at once), while the engine runs."""
+        request = urllib.request.Request(
+            f"{self.url}/sim/delay",
+            data=json.dumps({"seconds": seconds}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
 
 
 @dataclass
