@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from render_helpers import NAMESPACE, Rendered
+from render_helpers import CHART, NAMESPACE, Rendered
 from test_argocd import strict
 
 from tests.monitoring import (
@@ -527,3 +527,29 @@ def test_two_releases_get_two_dashboards(render: Callable[..., Rendered]) -> Non
     assert other.returncode == 0, other.stderr
     two = dashboard_of(other.objects)
     assert one["uid"] != two["uid"] and one["title"] != two["title"]
+
+
+def test_notes_warn_when_monitoring_is_on_without_the_service_monitors(helm: str, tmp_path: Path) -> None:
+    def notes(v: dict[str, Any]) -> str:
+        path = tmp_path / "values.yaml"
+        path.write_text(yaml.safe_dump(v))
+        cmd = [
+            helm,
+            "install",
+            "vllm-models",
+            str(CHART),
+            "-n",
+            NAMESPACE,
+            "--dry-run=client",
+            "-f",
+            str(path),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split("NOTES:", 1)[1]
+
+    warning = "serviceMonitor.enabled is off"
+    assert warning in notes(values(serviceMonitor={"enabled": False}))
+    allow = {"allowNamespaces": ["monitoring"]}
+    assert "Warning" not in notes(values(networkPolicy=allow))
+    assert warning not in notes({"models": MODELS, "router": {"auth": {"masterKey": {"value": "m"}}}})
