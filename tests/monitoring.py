@@ -19,7 +19,7 @@ RECORDED = {
 }
 # Prometheus' own series, not a component's.
 PROMETHEUS_SERIES = {"up"}
-_NAME = re.compile(r"(vllm:[a-z_:]+|litellm_[a-z_]+|vllm_router_[a-z_]+)")
+_NAME = re.compile(r"(vllm:[a-z0-9_:]+|litellm_[a-z0-9_]+|vllm_router_[a-z0-9_]+)")
 
 
 def monitoring_values(router_engine: str = "litellm") -> dict[str, Any]:
@@ -61,8 +61,10 @@ def names_in(exprs: list[str]) -> set[str]:
 
 
 def recorded(prefix: str) -> set[str]:
+    """The component's own names in its recorded list (which also holds its HTTP server's and Python
+    runtime's, present only after such requests)."""
     lines = RECORDED[prefix].read_text(encoding="utf-8").splitlines()
-    return {line for line in lines if line and not line.startswith("#")}
+    return {line for line in lines if line.startswith(prefix)}
 
 
 def exported(exposition: str) -> set[str]:
