@@ -388,6 +388,42 @@ def test_slow_first_tokens_a_full_kv_cache_and_router_5xx_fire_for_their_model_o
     assert not failures, failures
 
 
+def test_vllm_router_errors_fire_on_unavailable_engines_not_on_answers_for_unknown_models(
+    render: Callable[..., Rendered], promrules: str, tmp_path: Path
+) -> None:
+    rules = rule_file(rendered(render, values("vllm-router")), tmp_path)
+    errors = "vllm_router_request_errors_total"
+    requests = [
+        series("vllm_router_requests_total", "0+100x30", job=ROUTER_JOB, route="/v1/chat/completions")
+    ]
+    # What vllm-router 0.1.17 recorded here: an engine's 404 (unknown model) as non_retryable_error, a
+    # model with no healthy engine as no_available_workers.
+    unknown_models = [series(errors, "0+50x30", job=ROUTER_JOB, route="/v1/chat/completions",
+                             error_type="non_retryable_error")]  # fmt: skip
+    engines_gone = [series(errors, "0+20x30", job=ROUTER_JOB, route="/v1/chat/completions",
+                           error_type="no_available_workers")]  # fmt: skip
+    description = (
+        f"vllm-router {ROUTER_JOB} (namespace {NAMESPACE}) failed 20% of its requests over the last 5m, "
+        "above 5% for 5m (no engine available, retries exhausted; vllm-router labels errors by type, "
+        "not by model)."
+    )
+    fired = {
+        "exp_labels": {"severity": "critical", "namespace": NAMESPACE},
+        "exp_annotations": {
+            "summary": f"Router {ROUTER_JOB}: errors on more than 5% of requests",
+            "description": description,
+        },
+    }
+    at_15m = {"eval_time": "15m", "alertname": "VLLMRouterErrorsHigh"}
+    failures = unit_test(promrules, rules, [
+        {"name": "unknown models only", "input_series": requests + unknown_models,
+         "alert_rule_test": [{**at_15m, "exp_alerts": []}]},
+        {"name": "engines gone", "input_series": requests + unknown_models + engines_gone,
+         "alert_rule_test": [{**at_15m, "exp_alerts": [fired]}]},
+    ])  # fmt: skip
+    assert not failures, failures
+
+
 def test_an_engine_down_or_missing_fires_naming_its_model(
     render: Callable[..., Rendered], promrules: str, tmp_path: Path
 ) -> None:
