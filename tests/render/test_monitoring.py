@@ -402,24 +402,31 @@ def test_vllm_router_errors_fire_on_unavailable_engines_not_on_answers_for_unkno
                              error_type="non_retryable_error")]  # fmt: skip
     engines_gone = [series(errors, "0+20x30", job=ROUTER_JOB, route="/v1/chat/completions",
                            error_type="no_available_workers")]  # fmt: skip
-    description = (
-        f"vllm-router {ROUTER_JOB} (namespace {NAMESPACE}) failed 20% of its requests over the last 5m, "
-        "above 5% for 5m (no engine available, retries exhausted; vllm-router labels errors by type, "
-        "not by model)."
-    )
-    fired = {
-        "exp_labels": {"severity": "critical", "namespace": NAMESPACE},
-        "exp_annotations": {
-            "summary": f"Router {ROUTER_JOB}: errors on more than 5% of requests",
-            "description": description,
-        },
-    }
+
+    def fired(share: str) -> dict[str, Any]:
+        description = (
+            f"vllm-router {ROUTER_JOB} (namespace {NAMESPACE}) failed {share} of its requests over the "
+            "last 5m, above 5% for 5m (no engine available, retries exhausted; vllm-router labels errors "
+            "by type, not by model)."
+        )
+        return {
+            "exp_labels": {"severity": "critical", "namespace": NAMESPACE},
+            "exp_annotations": {
+                "summary": f"Router {ROUTER_JOB}: errors on more than 5% of requests",
+                "description": description,
+            },
+        }
+
     at_15m = {"eval_time": "15m", "alertname": "VLLMRouterErrorsHigh"}
     failures = unit_test(promrules, rules, [
         {"name": "unknown models only", "input_series": requests + unknown_models,
          "alert_rule_test": [{**at_15m, "exp_alerts": []}]},
+        # 20 of 170 requests a second (100 succeeded, 70 failed): vllm_router_requests_total counts
+        # successes only, so every error is added to it.
         {"name": "engines gone", "input_series": requests + unknown_models + engines_gone,
-         "alert_rule_test": [{**at_15m, "exp_alerts": [fired]}]},
+         "alert_rule_test": [{**at_15m, "exp_alerts": [fired("11.76%")]}]},
+        {"name": "no request ever succeeded", "input_series": engines_gone,
+         "alert_rule_test": [{**at_15m, "exp_alerts": [fired("100%")]}]},
     ])  # fmt: skip
     assert not failures, failures
 

@@ -98,8 +98,8 @@ sections:
 {{- else if eq .targets.router "vllm-router" }}
   - title: Router (vllm-router)
     panels:
-      - title: Requests per second
-        description: Requests vllm-router counted (vllm_router_requests_total), per route; it has no model label.
+      - title: Successful requests per second
+        description: Requests vllm-router answered without an error (vllm_router_requests_total counts only those), per route; it has no model label.
         unit: reqps
         targets:
           - expr: {{ printf "sum by (route) (rate(vllm_router_requests_total{%s}%s))" $r $ri | quote }}
