@@ -198,9 +198,20 @@ def test_thresholds_durations_and_labels_come_from_values(render: Callable[..., 
     assert "[10m]" in rules["VLLMTimeToFirstTokenHigh"]["expr"]
 
 
-def test_a_duration_prometheus_cannot_read_is_refused_at_render(render: Callable[..., Rendered]) -> None:
-    r = render(values(prometheusRule={"queue": {"for": "5 minutes"}}))
-    assert r.returncode != 0 and "/prometheusRule/queue/for" in r.stderr, r.stderr
+@pytest.mark.parametrize(
+    ("key", "sub", "path"),
+    [
+        ("prometheusRule", {"queue": {"for": "5 minutes"}}, "/prometheusRule/queue/for"),
+        ("prometheusRule", {"kvCache": {"threshold": 90}}, "/prometheusRule/kvCache/threshold"),
+        ("grafanaDashboard", {"label": "grafana dashboard"}, "/grafanaDashboard/label"),
+        ("grafanaDashboard", {"labelValue": "yes please"}, "/grafanaDashboard/labelValue"),
+    ],
+)
+def test_a_value_prometheus_or_kubernetes_cannot_take_is_refused_at_render(
+    render: Callable[..., Rendered], key: str, sub: dict[str, Any], path: str
+) -> None:
+    r = render(values(**{key: sub}))
+    assert r.returncode != 0 and path in r.stderr, r.stderr
 
 
 # --- Alerts evaluated over series -------------------------------------------------------------------
