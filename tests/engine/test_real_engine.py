@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from cpu_engine import RealEngine, cpu_args, engine_command
 from vllm_models.local.stack import Router
 
+from tests.monitoring import dashboard_exprs, dashboard_of, exported, names_in, recorded, rule_exprs
 from tests.support import REPO_ROOT
 
 # vllm: metric names the repo refers to (the simulator imitates them for the router's metrics).
@@ -132,6 +135,37 @@ def test_metric_names(client: httpx.Client, real_engine: RealEngine) -> None:
     exported = set(re.findall(r"^(vllm:[a-z_]+)", text, re.M))
     assert set(REFERRED_METRICS) <= exported, sorted(set(REFERRED_METRICS) - exported)
     assert f'model_name="{real_engine.served_name}"' in text
+
+
+def test_dashboard_and_alerts_use_metrics_the_engine_exports(
+    client: httpx.Client, real_engine: RealEngine, helm: str
+) -> None:
+    """Every vllm: name the chart's Grafana dashboard and alert rules query, and every name of the list
+    the render tier checks them against (tests/fixtures/metrics/), is on the real engine's /metrics."""
+    sets = ["serviceMonitor.enabled=true", "grafanaDashboard.enabled=true", "prometheusRule.enabled=true"]
+    cmd = [
+        helm,
+        "template",
+        "vllm-models",
+        str(REPO_ROOT / "charts" / "vllm-models"),
+        "--namespace",
+        "vllm",
+        "-f",
+        str(REPO_ROOT / "tests" / "engine" / "values.yaml"),
+        *(a for s in sets for a in ("--set", s)),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    objects = [d for d in yaml.safe_load_all(proc.stdout) if d]
+    used = {
+        n
+        for n in names_in(rule_exprs(objects) + dashboard_exprs(dashboard_of(objects)))
+        if n.startswith("vllm:")
+    }
+    assert used, "the chart's monitoring objects query no vllm: metric"
+    names = exported(client.get("/metrics").text)
+    assert used <= names, f"not on vLLM's /metrics: {sorted(used - names)}"
+    assert recorded("vllm:") <= names, f"recorded but not exported: {sorted(recorded('vllm:') - names)}"
 
 
 def test_the_rendered_router_reaches_the_real_engine(router_in_front: Router) -> None:

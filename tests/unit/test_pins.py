@@ -104,6 +104,7 @@ def test_engine_image_is_the_vllm_release_whose_parser_checks_the_chart() -> Non
         ("helm-docs", "github.com/norwoodj/helm-docs", "HELM_DOCS_VERSION"),
         ("actionlint", "github.com/rhysd/actionlint", "ACTIONLINT_VERSION"),
         ("netpol-eval", "sigs.k8s.io/kube-network-policies", "KUBE_NETWORK_POLICIES_VERSION"),
+        ("promrules", "github.com/prometheus/prometheus", "PROMETHEUS_VERSION"),
     ],
 )
 def test_go_wrapper_module_builds_the_pinned_release(tool_dir: str, module: str, pin: str) -> None:

@@ -167,3 +167,25 @@ vllm-models.router.masterKeySecretName: the Secret the chart creates from
 {{- define "vllm-models.router.masterKeySecretName" -}}
 {{- include "vllm-models.suffixed" (dict "context" . "suffix" "router-master-key") -}}
 {{- end -}}
+
+{{/*
+vllm-models.grafanaDashboardName: the ConfigMap holding the Grafana dashboard: `<fullname>-dashboard`.
+*/}}
+{{- define "vllm-models.grafanaDashboardName" -}}
+{{- include "vllm-models.suffixed" (dict "context" . "suffix" "dashboard") -}}
+{{- end -}}
+
+{{/*
+vllm-models.grafanaDashboardUID: the dashboard's Grafana uid (at most 40 characters there), from the
+namespace and fullname, so two releases never overwrite each other's dashboard and an upgrade keeps it.
+*/}}
+{{- define "vllm-models.grafanaDashboardUID" -}}
+{{- printf "vllm-models-%s" (printf "%s/%s" .Release.Namespace (include "vllm-models.fullname" .) | sha256sum | trunc 20) -}}
+{{- end -}}
+
+{{/*
+vllm-models.prometheusRuleName: the PrometheusRule with the release's alerts: `<fullname>-alerts`.
+*/}}
+{{- define "vllm-models.prometheusRuleName" -}}
+{{- include "vllm-models.suffixed" (dict "context" . "suffix" "alerts") -}}
+{{- end -}}
