@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 PathPart = str | int
 Severity = Literal["error", "warning", "info"]
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: a key ending in a newline is quoted
 
 
 def format_path(parts: Sequence[PathPart]) -> str:

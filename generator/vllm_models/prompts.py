@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from .errors import UsageProblem
 from .quantity import QuantityError, parse_quantity
 from .schema import model_schema, resolve
+from .schema import validator as schema_validator
 from .schema_errors import translate
 
 # (option name, entry path, question, default offered when asking)
@@ -64,7 +64,7 @@ def checker(path: tuple[str, ...]) -> Callable[[str], object]:
             except QuantityError as e:
                 raise click.UsageError(str(e)) from e
             value = int(text) if text.isdigit() else text
-        errors = list(Draft202012Validator(schema).iter_errors(value))
+        errors = list(schema_validator(schema).iter_errors(value))
         if errors:
             raise click.UsageError(translate(errors[0], path)[0].message)
         return value

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _QUANTITY = re.compile(r"^\+?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
 _FACTORS: dict[str, Decimal] = {
@@ -34,12 +35,11 @@ def parse_quantity(value: object) -> Decimal:
     if isinstance(value, bool):
         raise QuantityError(f"expected {EXPECTED}, got {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):  # YAML's .nan and .inf are floats; Decimal would take them
+            raise QuantityError(f"expected {EXPECTED}, got {value!r}")
         if value < 0:
             raise QuantityError(f"expected {EXPECTED}, got the negative number {value}")
-        try:
-            return Decimal(str(value))
-        except InvalidOperation as e:  # pragma: no cover - inf/nan
-            raise QuantityError(f"expected {EXPECTED}, got {value!r}") from e
+        return Decimal(str(value))
     if not isinstance(value, str):
         raise QuantityError(f"expected {EXPECTED}, got {type(value).__name__}")
     match = _QUANTITY.match(value.strip())

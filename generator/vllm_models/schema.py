@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError, validators  # type: ignore[import-untyped]
 
 JSON = dict[str, Any]
 
@@ -20,6 +25,49 @@ def models_schema() -> JSON:
     text = resources.files("vllm_models").joinpath("data/models.schema.json").read_text(encoding="utf-8")
     loaded: JSON = json.loads(text)
     return loaded
+
+
+def validator(schema: JSON) -> Any:
+    """A Draft 2020-12 validator whose `pattern` means what it means for JSON Schema (ECMA-262) and for
+    Helm's validator: `$` ends the text. Python's `$` also matches before a final newline, so a model
+    named "llama\\n" would pass here and fail at `helm template`. Numbers are finite."""
+    return _EcmaPatternValidator(schema)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: JSON) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _ecma(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """`pattern` with every `$` that is an anchor (not escaped, not in a class) made `\\Z`."""
+    out, escaped, in_class = [], False, False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "$" and not in_class:
+            c = r"\Z"
+        out.append(c)
+    return re.compile("".join(out))
+
+
+def _finite_number(checker: Any, instance: Any) -> bool:
+    """YAML's .nan and .inf are floats but no JSON number: no quantity, size or price can be one."""
+    return bool(Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")) and math.isfinite(instance)
+
+
+_EcmaPatternValidator = validators.extend(
+    Draft202012Validator,
+    {"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number),
+)
 
 
 def model_schema() -> JSON:

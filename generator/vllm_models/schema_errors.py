@@ -11,12 +11,12 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
 from .errors import PathPart, Problem
 from .quantity import QuantityError, parse_quantity
 from .schema import JSON, models_schema
+from .schema import validator as schema_validator
 
 _PATTERN_MESSAGES = {
     "name": "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter "
@@ -209,7 +209,7 @@ def _not_message(value: Any) -> str:
 
 def schema_problems(data: Any) -> list[Problem]:
     """Every schema violation of a parsed models.yaml, worded for people."""
-    validator = Draft202012Validator(models_schema())
+    validator = schema_validator(models_schema())
     problems: list[Problem] = []
     for error in validator.iter_errors(data):
         problems.extend(translate(error))

@@ -30,7 +30,7 @@ Fetcher = Callable[[str, str, str], "bytes | None"]
 """``fetch(repo_id, filename, revision)``: the file's bytes, None when the repo has no such file;
 raises ``OSError`` when the hub cannot be reached."""
 
-_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+\Z")
 GIB = 1024**3
 
 
