@@ -147,3 +147,22 @@ def test_a_schema_default_reaches_chart_and_generator_together(
     assert yaml.safe_load(proc.stdout)["spec"]["resources"]["requests"]["storage"] == "77Gi"
     monkeypatch.setattr(schema, "models_schema", lambda: models_schema)
     assert expand_models([model])[0]["pvcStorage"] == "77Gi"
+
+
+def test_default_litellm_runs_one_worker_per_requested_cpu(render) -> None:
+    """LiteLLM is CPU-bound (bench/router_overhead.py): a CPU request below its worker count throttles
+    the workers, one above it pays for idle CPUs. A worker that imports LiteLLM on a busy node must not
+    be killed by uvicorn's 5 s health check, which restarts it forever."""
+    r = render({"models": [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}], **CHART_WIDE})
+    assert r.returncode == 0, r.stderr
+    (router,) = [
+        d
+        for d in r.of_kind("Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "router"
+    ]
+    (container,) = router["spec"]["template"]["spec"]["containers"]
+    args = container["args"]
+    workers = int(args[args.index("--num_workers") + 1])
+    assert workers > 1, "a single worker serves one request's Python at a time"
+    assert float(container["resources"]["requests"]["cpu"]) == workers
+    assert int(args[args.index("--timeout_worker_healthcheck") + 1]) >= 30
