@@ -266,7 +266,7 @@ def start_vllm_router(
     for worker in discovered:
         body: dict[str, str] = {"url": worker.url}
         if name == "sglang-router":
-            # It reads a worker's model from SGLang's own /get_model_info, which vLLM does not serve.
+            # Left to itself it registers a vLLM engine as model `unknown` and routes nothing to it.
             body["model_id"] = worker.served_name
         request = urllib.request.Request(f"{url}/workers", json.dumps(body).encode(), headers)
         with urllib.request.urlopen(request, timeout=10) as response:
