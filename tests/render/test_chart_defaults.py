@@ -166,3 +166,28 @@ def test_default_litellm_runs_one_worker_per_requested_cpu(render) -> None:
     assert workers > 1, "a single worker serves one request's Python at a time"
     assert float(container["resources"]["requests"]["cpu"]) == workers
     assert int(args[args.index("--timeout_worker_healthcheck") + 1]) >= 30
+
+
+@pytest.mark.parametrize(
+    ("cpu", "workers", "warned"), [("2", 2, False), ("1500m", 2, True), ("500m", 1, True), ("4", 2, False)]
+)
+def test_notes_warn_when_litellm_has_fewer_cpus_than_workers(
+    helm: str, tmp_path: Path, cpu: str, workers: int, warned: bool
+) -> None:
+    values = {
+        "models": [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}],
+        "router": {
+            **CHART_WIDE["router"],
+            "litellm": {"numWorkers": workers},
+            "resources": {"requests": {"cpu": cpu}},
+        },
+    }
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    proc = subprocess.run(
+        [helm, "install", RELEASE, str(CHART), "-n", NAMESPACE, "--dry-run=client", "-f", str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    notes = proc.stdout.split("NOTES:", 1)[1]
+    assert (f"runs {workers} LiteLLM worker(s) on a request of {cpu} CPU" in notes) is warned, notes
