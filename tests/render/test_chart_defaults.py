@@ -191,3 +191,22 @@ def test_notes_warn_when_litellm_has_fewer_cpus_than_workers(
     assert proc.returncode == 0, proc.stderr
     notes = proc.stdout.split("NOTES:", 1)[1]
     assert (f"runs {workers} LiteLLM worker(s) on a request of {cpu} CPU" in notes) is warned, notes
+
+
+def test_litellm_without_metrics_drops_the_prometheus_callback_and_its_service_monitor(render) -> None:
+    models = [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}]
+    for metrics in (True, False):
+        router = {**CHART_WIDE["router"], "litellm": {"metrics": metrics}}
+        r = render({"models": models, "router": router, "serviceMonitor": {"enabled": True}})
+        assert r.returncode == 0, r.stderr
+        (config,) = [cm for cm in r.of_kind("ConfigMap") if "config.yaml" in cm.get("data", {})]
+        callbacks = yaml.safe_load(config["data"]["config.yaml"])["litellm_settings"]["callbacks"]
+        # the hooks that make unknown models 404 and unreachable engines 503 stay either way
+        assert callbacks[-2:] == [
+            "vllm_models_hooks.unknown_model_guard",
+            "vllm_models_hooks.engine_failure_status",
+        ]
+        assert ("prometheus" in callbacks) is metrics
+        monitors = [m["metadata"]["name"] for m in r.of_kind("ServiceMonitor")]
+        assert ("vllm-models-router" in monitors) is metrics, monitors
+        assert "vllm-models-llama3" in monitors, "the engines' metrics are vLLM's own"
