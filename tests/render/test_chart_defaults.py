@@ -147,3 +147,66 @@ def test_a_schema_default_reaches_chart_and_generator_together(
     assert yaml.safe_load(proc.stdout)["spec"]["resources"]["requests"]["storage"] == "77Gi"
     monkeypatch.setattr(schema, "models_schema", lambda: models_schema)
     assert expand_models([model])[0]["pvcStorage"] == "77Gi"
+
+
+def test_default_litellm_runs_one_worker_per_requested_cpu(render) -> None:
+    """LiteLLM is CPU-bound (bench/router_overhead.py): a CPU request below its worker count throttles
+    the workers, one above it pays for idle CPUs. A worker that imports LiteLLM on a busy node must not
+    be killed by uvicorn's 5 s health check, which restarts it forever."""
+    r = render({"models": [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}], **CHART_WIDE})
+    assert r.returncode == 0, r.stderr
+    (router,) = [
+        d
+        for d in r.of_kind("Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "router"
+    ]
+    (container,) = router["spec"]["template"]["spec"]["containers"]
+    args = container["args"]
+    workers = int(args[args.index("--num_workers") + 1])
+    assert workers > 1, "a single worker serves one request's Python at a time"
+    assert float(container["resources"]["requests"]["cpu"]) == workers
+    assert int(args[args.index("--timeout_worker_healthcheck") + 1]) >= 30
+
+
+@pytest.mark.parametrize(
+    ("cpu", "workers", "warned"), [("2", 2, False), ("1500m", 2, True), ("500m", 1, True), ("4", 2, False)]
+)
+def test_notes_warn_when_litellm_has_fewer_cpus_than_workers(
+    helm: str, tmp_path: Path, cpu: str, workers: int, warned: bool
+) -> None:
+    values = {
+        "models": [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}],
+        "router": {
+            **CHART_WIDE["router"],
+            "litellm": {"numWorkers": workers},
+            "resources": {"requests": {"cpu": cpu}},
+        },
+    }
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    proc = subprocess.run(
+        [helm, "install", RELEASE, str(CHART), "-n", NAMESPACE, "--dry-run=client", "-f", str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    notes = proc.stdout.split("NOTES:", 1)[1]
+    assert (f"runs {workers} LiteLLM worker(s) on a request of {cpu} CPU" in notes) is warned, notes
+
+
+def test_litellm_without_metrics_drops_the_prometheus_callback_and_its_service_monitor(render) -> None:
+    models = [{"name": "llama3", "modelURL": "meta-llama/Llama-3.2-3B-Instruct"}]
+    for metrics in (True, False):
+        router = {**CHART_WIDE["router"], "litellm": {"metrics": metrics}}
+        r = render({"models": models, "router": router, "serviceMonitor": {"enabled": True}})
+        assert r.returncode == 0, r.stderr
+        (config,) = [cm for cm in r.of_kind("ConfigMap") if "config.yaml" in cm.get("data", {})]
+        callbacks = yaml.safe_load(config["data"]["config.yaml"])["litellm_settings"]["callbacks"]
+        # the hooks that make unknown models 404 and unreachable engines 503 stay either way
+        assert callbacks[-2:] == [
+            "vllm_models_hooks.unknown_model_guard",
+            "vllm_models_hooks.engine_failure_status",
+        ]
+        assert ("prometheus" in callbacks) is metrics
+        monitors = [m["metadata"]["name"] for m in r.of_kind("ServiceMonitor")]
+        assert ("vllm-models-router" in monitors) is metrics, monitors
+        assert "vllm-models-llama3" in monitors, "the engines' metrics are vLLM's own"

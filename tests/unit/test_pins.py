@@ -145,3 +145,18 @@ def test_python_kubernetes_validate_knows_the_pinned_minor() -> None:
     assert f"v1.{PINS['KUBERNETES_MINOR']}.0" in minors or any(
         m.startswith(f"v1.{PINS['KUBERNETES_MINOR']}.") for m in minors
     ), sorted(minors)[-3:]
+
+
+def test_sglang_vocab_comes_from_the_tiktoken_rs_the_pinned_sglang_router_links() -> None:
+    """hack/sglang-vocab takes o200k_base.tiktoken from one tiktoken-rs release; the router checks the
+    file's hash against the table of the tiktoken-rs it was built with."""
+    manifest = tomllib.loads((REPO_ROOT / "hack" / "tools" / "sglang-vocab" / "Cargo.toml").read_text())
+    crate = manifest["dependencies"]["tiktoken-rs"].removeprefix("=")
+    assert f"CRATE=tiktoken-rs-{crate}\n" in (REPO_ROOT / "hack" / "sglang-vocab").read_text()
+    import sglang_router  # the pinned dev dependency
+
+    (library,) = Path(sglang_router.__file__).parent.glob("sglang_router_rs*.so")
+    linked = set(re.findall(rb"/tiktoken-rs-([0-9.]+)/", library.read_bytes()))
+    assert linked == {crate.encode()}, (
+        f"sglang-router {dev_pins()['sglang-router']} links tiktoken-rs {linked}"
+    )

@@ -154,6 +154,8 @@ async def _completion(request: web.Request, chat: bool) -> web.StreamResponse:
         }
         await resp.write(f"data: {json.dumps({**common, 'object': obj, 'choices': [first]})}\n\n".encode())
     for i, word in enumerate(words):
+        if cfg.token_interval and i:
+            await asyncio.sleep(cfg.token_interval)
         piece = word if i == 0 else " " + word
         last = i == len(words) - 1
         if chat:
@@ -323,6 +325,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--engine-id", default="", help="identity written into every answer (default: --model)")
     p.add_argument("--api-key", default="", help="require 'Authorization: Bearer KEY' on /v1/*, like vLLM")
     p.add_argument("--delay", type=float, default=0.0, help="seconds before each completion answers")
+    p.add_argument("--token-interval", type=float, default=0.0, help="seconds between streamed tokens")
     args = p.parse_args(argv)
     args.engine_id = args.engine_id or args.model
     return args

@@ -47,6 +47,7 @@ class Engine:
     port: int
     log_dir: Path
     proc: Proc | None = None
+    token_interval: float = 0.0  # seconds between streamed tokens: shows whether a router buffers
 
     @property
     def engine_id(self) -> str:
@@ -61,6 +62,8 @@ class Engine:
         argv += ["--model", self.served_name, "--engine-id", self.engine_id]
         if self.api_key:
             argv += ["--api-key", self.api_key]
+        if self.token_interval:
+            argv += ["--token-interval", str(self.token_interval)]
         log = self.log_dir / f"{self.engine_id}.log"
         # Known to the caller before it runs: an interrupt right after the start still stops it.
         self.proc = Proc(self.engine_id, argv, base_env(), log)
@@ -85,7 +88,7 @@ class Engine:
 
 @dataclass
 class Router:
-    engine: str  # the router's binary: litellm or vllm-router
+    engine: str  # the router's binary: litellm, vllm-router (or sglang-router, in the router bench)
     url: str
     key: str  # the key clients send ("" when auth is off)
     proc: Proc
@@ -196,6 +199,10 @@ def start_litellm(
     args = replace_flag(replace_flag(args, "--host", "127.0.0.1"), "--port", str(port))
     env = {**base_env(), **release.env(container)}
     env["HOME"] = str(workdir / "home")  # the chart's HOME=/tmp is an emptyDir in the pod
+    # The pod's /tmp is its own: with several workers LiteLLM keeps (and wipes at start) its prometheus
+    # samples in <tmp>/litellm_prometheus_multiproc, which two local routers must not share.
+    env["TMPDIR"] = str(workdir / "tmp")
+    Path(env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
     proc = Proc("litellm", [binary, *[expand(a, env) for a in args]], env, workdir / "litellm.log")
     procs.append(proc)
     proc.start()
@@ -211,9 +218,12 @@ def start_litellm(
 def start_vllm_router(
     release: Release, workdir: Path, procs: list[Proc | Engine], bin_dir: Path, port: int, engines: Engines
 ) -> Router:
+    """vllm-router, or sglang-router (the model gateway vllm-router was forked from, same flags) when the
+    container's command names it: the router bench runs it with vllm-router's rendered arguments."""
     engines = engines or start_engines(release, workdir, procs)
     pod, container = release.router_pod()
-    binary = router_binary(bin_dir, container["command"][0])
+    name = container["command"][0]
+    binary = router_binary(bin_dir, name)
     local_path = local_config_files(
         release, pod, container, workdir / "router-root", loopback_urls(release, engines)
     )
@@ -224,7 +234,7 @@ def start_vllm_router(
     # would find exactly the engine pods on their API port, then do what the discovery loop does for
     # each Ready pod: register http://<pod>:<port> with the router (here the pod is a loopback engine).
     args, _ = take_flag(args, "--service-discovery")
-    discovered: list[str] = []
+    discovered: list[Engine] = []
     if "--service-discovery" in rendered:
         args, selector = take_flag(args, "--selector")
         args, (disc_port,) = take_flag(args, "--service-discovery-port")
@@ -241,7 +251,7 @@ def start_vllm_router(
             if int(disc_port) != engines[model].container_port:
                 listens = engines[model].container_port
                 raise LocalRunError(f"discovery port {disc_port}, but {model}'s engine listens on {listens}")
-            discovered.append(engines[model].url)
+            discovered.append(engines[model])
     else:
         urls = loopback_urls(release, engines)
         args = [to_loopback(a, urls) for a in args]
@@ -250,29 +260,36 @@ def start_vllm_router(
     args = replace_flag(
         replace_flag(args, "--prometheus-host", "127.0.0.1"), "--prometheus-port", str(metrics)
     )
-    proc = Proc("vllm-router", [binary, *args], env, workdir / "vllm-router.log")
+    # sglang-router's --api-key is both the key clients must send and the one it sends to the engines.
+    key = take_flag(list(args), "--api-key")[1] if name == "sglang-router" else []
+    subcommand = ["launch"] if name == "sglang-router" else []
+    proc = Proc(name, [binary, *subcommand, *args], env, workdir / f"{name}.log")
     procs.append(proc)
     proc.start()
     url = f"http://127.0.0.1:{port}"
-    router = Router("vllm-router", url, "", proc, engines, release, {"metrics_port": metrics})
+    router = Router(name, url, key[0] if key else "", proc, engines, release, {"metrics_port": metrics})
     router.readiness_command = readiness_command(container, local_path)
-    wait_until("vllm-router /liveness", lambda: answers(f"{url}/liveness"), STARTUP_TIMEOUT, proc)
+    wait_until(f"{name} /liveness", lambda: answers(f"{url}/liveness"), STARTUP_TIMEOUT, proc)
+    headers = {"Content-Type": "application/json", **router.headers()}
     for worker in discovered:
-        request = urllib.request.Request(
-            f"{url}/workers", json.dumps({"url": worker}).encode(), {"Content-Type": "application/json"}
-        )
+        body: dict[str, str] = {"url": worker.url}
+        if name == "sglang-router":
+            # Left to itself it registers a vLLM engine as model `unknown` and routes nothing to it.
+            body["model_id"] = worker.served_name
+        request = urllib.request.Request(f"{url}/workers", json.dumps(body).encode(), headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             if not 200 <= response.status < 300:
-                raise LocalRunError(f"registering {worker}: {response.status}")
+                raise LocalRunError(f"registering {worker.url}: {response.status}")
 
     def all_models_known() -> bool:
-        with urllib.request.urlopen(f"{url}/workers", timeout=2) as response:
+        request = urllib.request.Request(f"{url}/workers", headers=router.headers())
+        with urllib.request.urlopen(request, timeout=2) as response:
             workers = json.load(response)["workers"]
         if not discovered:  # single-model mode (--worker-urls) does not read model ids: "unknown"
             return len([w for w in workers if w["is_healthy"]]) == len(engines)
         return {w["model_id"] for w in workers} >= {e.served_name for e in engines.values()}
 
-    wait_until("vllm-router to know every engine", all_models_known, 30, proc)
+    wait_until(f"{name} to know every engine", all_models_known, 30, proc)
     return router
 
 
@@ -299,6 +316,7 @@ def start_router(
     runners: dict[str, Callable[[Release, Path, list[Proc | Engine], Path, int, Engines], Router]] = {
         "litellm": start_litellm,
         "vllm-router": start_vllm_router,
+        "sglang-router": start_vllm_router,
     }
     start = runners.get(container["command"][0])
     if start is None:

@@ -68,7 +68,10 @@ model_list:
 {{- end }}
 {{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
 NetworkPolicy decides who reaches the port. router.litellm.settings may override any of these. */}}
-{{- $settings := dict "callbacks" (list "prometheus" "vllm_models_hooks.unknown_model_guard" "vllm_models_hooks.engine_failure_status") "require_auth_for_metrics_endpoint" false "request_timeout" (int $r.requestTimeoutSeconds) "num_retries" (int $r.retries) }}
+{{- $callbacks := list "vllm_models_hooks.unknown_model_guard" "vllm_models_hooks.engine_failure_status" }}
+{{- /* The prometheus callback costs up to 2 ms of CPU per request (bench/router_overhead.py). */}}
+{{- if $r.litellm.metrics }}{{ $callbacks = prepend $callbacks "prometheus" }}{{ end }}
+{{- $settings := dict "callbacks" $callbacks "require_auth_for_metrics_endpoint" false "request_timeout" (int $r.requestTimeoutSeconds) "num_retries" (int $r.retries) }}
 litellm_settings:
   {{- mergeOverwrite $settings $r.litellm.settings | toYaml | nindent 2 }}
 general_settings:
