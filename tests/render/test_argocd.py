@@ -3,7 +3,6 @@ their version), and the weight caches survive what Argo CD does on model removal
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,34 +10,22 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
-from render_helpers import CHART, REPO_ROOT
+from render_helpers import CHART
 from vllm_models.cli import cli
+
+from tests import support
+from tests.support import vendored_crd
 
 pytestmark = pytest.mark.render
 
-CRDS = REPO_ROOT / "tests" / "crds"
 SOURCES = ["--chart-repo", "https://git.example.com/platform/vllm-models.git",
            "--values-repo", "https://git.example.com/ml-team/models.git"]  # fmt: skip
-
-
-def strict(schema: Any) -> Any:
-    """The CRD's structural schema with unknown fields refused, as kubectl's strict field validation
-    does (Kubernetes drops them silently otherwise, so a typo would pass)."""
-    if isinstance(schema, list):
-        return [strict(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: strict(v) for k, v in schema.items()}
-    if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-        out.setdefault("additionalProperties", False)
-    return out
+ARGO_CD = "argoproj.io/v1alpha1"
 
 
 def crd_validator(kind: str) -> jsonschema.Draft7Validator:
-    (path,) = CRDS.glob(f"argo-cd-*/{kind}.json")
-    vendored = json.loads(path.read_text(encoding="utf-8"))
-    assert vendored["source"].startswith("github.com/argoproj/argo-cd/v3@")
-    return jsonschema.Draft7Validator(strict(vendored["versions"]["v1alpha1"]))
+    assert vendored_crd("argoproj.io", kind)["source"].startswith("github.com/argoproj/argo-cd/v3@")
+    return support.crd_validator(ARGO_CD, kind)
 
 
 def argocd(*args: str) -> dict[str, Any]:
