@@ -31,8 +31,10 @@ def dry_run(helm: str, values: Path) -> tuple[list[dict[str, Any]], str]:
     sets: list[str] = []
     for key, canary in CANARIES.items():
         sets += ["--set", f"{key}={canary}"]
-    # A value and an existingSecret for the same key are refused, so the canary replaces the reference.
+    # A value and an existingSecret (or an ExternalSecret) for the same key are refused, so the canary
+    # replaces the reference.
     sets += ["--set", "hfToken.existingSecret=", "--set", "engineApiKey.existingSecret="]
+    sets += ["--set", "externalSecrets.enabled=false"]
     sets += ["--set", "router.auth.masterKey.existingSecret=", "--set", "router.auth.enabled=true"]
     proc = subprocess.run(
         [helm, "install", RELEASE, str(CHART), "--namespace", NAMESPACE, "--dry-run=client", "-f",

@@ -136,12 +136,13 @@ Deployment) or one per replica (a StatefulSet) when several replicas cannot moun
 {{/*
 vllm-models.model.secretRefs: the Secret (name, key) each engine pod reads its Hugging Face token and
 API key from: the model's own, else the chart-wide existing Secret, else the Secret the chart creates
-from a literal value (then also the value's hash, for the checksum). JSON; (dict "context" .. "model" ..).
+from a literal value (then also the value's hash, for the checksum), else the Secret an ExternalSecret
+fills under that same name. JSON; (dict "context" .. "model" ..).
 */}}
 {{- define "vllm-models.model.secretRefs" -}}
 {{- $out := dict -}}
-{{- $hfToken := dict "model" "hfTokenSecret" "sum" "hfTokenValueSum" "chart" .context.Values.hfToken "created" (include "vllm-models.hfTokenSecretName" .context) -}}
-{{- $engineApiKey := dict "model" "apiKeySecret" "sum" "engineApiKeyValueSum" "chart" .context.Values.engineApiKey "created" (include "vllm-models.engineApiKeySecretName" .context) -}}
+{{- $hfToken := dict "model" "hfTokenSecret" "sum" "hfTokenValueSum" "chart" .context.Values.hfToken "created" (include "vllm-models.hfTokenSecretName" .context) "role" "hf-token" -}}
+{{- $engineApiKey := dict "model" "apiKeySecret" "sum" "engineApiKeyValueSum" "chart" .context.Values.engineApiKey "created" (include "vllm-models.engineApiKeySecretName" .context) "role" "engine-api-key" -}}
 {{- range $field := list $hfToken $engineApiKey -}}
 {{- $ref := dict -}}
 {{- $sum := "" -}}
@@ -153,6 +154,8 @@ from a literal value (then also the value's hash, for the checksum). JSON; (dict
 {{- else if $field.chart.value -}}
 {{- $ref = dict "name" $field.created "key" $field.chart.secretKey -}}
 {{- $sum = $field.chart.value | sha256sum -}}
+{{- else if include "vllm-models.externalSecrets.fills" (dict "context" $.context "role" $field.role) -}}
+{{- $ref = dict "name" $field.created "key" $field.chart.secretKey -}}
 {{- end -}}
 {{- $_ := set $out $field.model $ref -}}
 {{- $_ := set $out $field.sum $sum -}}

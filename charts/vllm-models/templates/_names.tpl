@@ -189,3 +189,27 @@ vllm-models.prometheusRuleName: the PrometheusRule with the release's alerts: `<
 {{- define "vllm-models.prometheusRuleName" -}}
 {{- include "vllm-models.suffixed" (dict "context" . "suffix" "alerts") -}}
 {{- end -}}
+
+{{/*
+vllm-models.hfTokenExternalSecretName: the ExternalSecret that fills the Hugging Face token's Secret
+(`externalSecrets.hfToken.key`): `<fullname>-hf-token`, the name of the Secret the chart would create.
+*/}}
+{{- define "vllm-models.hfTokenExternalSecretName" -}}
+{{- include "vllm-models.hfTokenSecretName" . -}}
+{{- end -}}
+
+{{/*
+vllm-models.engineApiKeyExternalSecretName: the ExternalSecret that fills the engine API key's Secret
+(`externalSecrets.engineApiKey.key`): `<fullname>-engine-api-key`.
+*/}}
+{{- define "vllm-models.engineApiKeyExternalSecretName" -}}
+{{- include "vllm-models.engineApiKeySecretName" . -}}
+{{- end -}}
+
+{{/*
+vllm-models.router.masterKeyExternalSecretName: the ExternalSecret that fills the router master key's
+Secret (`externalSecrets.routerMasterKey.key`): `<fullname>-router-master-key`.
+*/}}
+{{- define "vllm-models.router.masterKeyExternalSecretName" -}}
+{{- include "vllm-models.router.masterKeySecretName" . -}}
+{{- end -}}

@@ -13,7 +13,8 @@ values file, so values.yaml is the one place each router default (image tags, po
 {{- end -}}
 
 {{/*
-vllm-models.router.masterKeyRef: `{"name": <secret>, "key": <key>}` of the LiteLLM master key, as JSON;
+vllm-models.router.masterKeyRef: `{"name": <secret>, "key": <key>}` of the LiteLLM master key, as JSON
+(the Secret the chart creates from a value or an ExternalSecret fills, when no existing one is named);
 `{}` when auth is off. Fails, naming the values to set, when auth is on and no key is given.
 */}}
 {{- define "vllm-models.router.masterKeyRef" -}}
@@ -25,10 +26,10 @@ vllm-models.router.masterKeyRef: `{"name": <secret>, "key": <key>}` of the LiteL
 {{- fail "set only one of router.auth.masterKey.existingSecret and router.auth.masterKey.value" -}}
 {{- else if $mk.existingSecret -}}
 {{- toJson (dict "name" $mk.existingSecret "key" $mk.secretKey) -}}
-{{- else if $mk.value -}}
+{{- else if or $mk.value (include "vllm-models.externalSecrets.fills" (dict "context" . "role" "router-master-key")) -}}
 {{- toJson (dict "name" (include "vllm-models.router.masterKeySecretName" .) "key" $mk.secretKey) -}}
 {{- else -}}
-{{- fail "router.auth.enabled is true but no master key is given: set router.auth.masterKey.existingSecret (a Secret with the key under router.auth.masterKey.secretKey) or router.auth.masterKey.value, or set router.auth.enabled=false" -}}
+{{- fail "router.auth.enabled is true but no master key is given: set router.auth.masterKey.existingSecret (a Secret with the key under router.auth.masterKey.secretKey), router.auth.masterKey.value or externalSecrets.routerMasterKey.key, or set router.auth.enabled=false" -}}
 {{- end -}}
 {{- end -}}
 
