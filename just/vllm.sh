@@ -75,11 +75,63 @@ read_value() {  # read_value ENV_VAR PROMPT: the env var's value, else a hidden 
   printf '%s' "$value"
 }
 
-cmd_set_secret() {  # set-secret NAME KEY ENV_VAR PROMPT
-  use_cluster
+# secret_destination ROLE (hf-token, router-master-key): where the release's secret is stored, decided by
+# `vllm-models secret-destination` from what kubectl can read here. Sets SECRET_DESTINATION (kubernetes,
+# vault, print, unknown-store), SECRET_NAME, SECRET_KEY, SECRET_REASON, EXTERNAL_SECRET, VAULT_WRITE_ADDR,
+# VAULT_WRITE_NAMESPACE, VAULT_COMMAND and the array VAULT_ARGS.
+secret_destination() {
+  local state plan
+  state=$(
+    kubectl get crd externalsecrets.external-secrets.io -o json 2>/dev/null || echo '{}'
+    kubectl get externalsecrets.external-secrets.io -n "$NS" -l "$INSTANCE_SELECTOR" -o json 2>/dev/null || echo '{}'
+    kubectl get secretstores.external-secrets.io -n "$NS" -o json 2>/dev/null || echo '{}'
+    kubectl get clustersecretstores.external-secrets.io -o json 2>/dev/null || echo '{}'
+  )
+  plan=$(vllm-models secret-destination "$1" --release "$RELEASE" --vault-cli "$(command -v vault || true)" <<<"$state") ||
+    die "could not decide where the $1 goes (above)"
+  eval "$plan"
+}
+
+# store_secret ROLE ENV_VAR PROMPT: the value (ENV_VAR, else a hidden prompt) into the Secret the chart
+# reads, or, when External Secrets Operator fills that Secret, into Vault, then ESO is asked to refresh.
+# The value is read only once it can be written, and only ever travels on standard input.
+store_secret() {
+  secret_destination "$1"
+  echo "vllm: $SECRET_REASON" >&2
   local value
-  value=$(read_value "$3" "$4")  # fails before anything is applied
-  printf '%s' "$value" | apply_secret "$1" "$2"
+  case "$SECRET_DESTINATION" in
+    kubernetes)
+      value=$(read_value "$2" "$3")
+      printf '%s' "$value" | apply_secret "$SECRET_NAME" "$SECRET_KEY"
+      ;;
+    vault)
+      value=$(read_value "$2" "$3")
+      local env=(VAULT_ADDR="$VAULT_WRITE_ADDR")
+      [ -z "$VAULT_WRITE_NAMESPACE" ] || env+=(VAULT_NAMESPACE="$VAULT_WRITE_NAMESPACE")
+      printf '%s' "$value" | env "${env[@]}" vault "${VAULT_ARGS[@]}" >&2 ||
+        die "vault could not write it (above); nothing was changed. The command was: $VAULT_COMMAND"
+      echo "vllm: written to Vault with: $VAULT_COMMAND" >&2
+      if kubectl annotate externalsecret.external-secrets.io "$EXTERNAL_SECRET" -n "$NS" \
+        "force-sync=$(date +%s)" --overwrite >/dev/null 2>&1; then
+        echo "vllm: asked External Secrets Operator to refresh Secret $SECRET_NAME now (ExternalSecret $EXTERNAL_SECRET)" >&2
+      else
+        echo "vllm: could not annotate ExternalSecret $EXTERNAL_SECRET; Secret $SECRET_NAME follows within its refreshInterval" >&2
+      fi
+      ;;
+    print)
+      echo "vllm: no vault CLI here, so nothing was written. Where a logged-in vault CLI runs, write it with the" \
+        "command below (it reads the value on standard input: paste it, then Ctrl-D), then refresh the Secret with" \
+        "'kubectl annotate externalsecret $EXTERNAL_SECRET -n $NS force-sync=\$(date +%s) --overwrite':" >&2
+      echo "$VAULT_COMMAND"
+      exit 1
+      ;;
+    *) die "nothing was written" ;;
+  esac
+}
+
+cmd_set_secret() {  # set-secret ROLE ENV_VAR PROMPT
+  use_cluster
+  store_secret "$@"
 }
 
 cmd_get_secret() {  # get-secret NAME KEY: prints the value (to the terminal that asked for it)
@@ -94,10 +146,16 @@ cmd_delete_secret() {
 }
 
 ensure_api_key() {
-  # The router requires a key (auth on by default): VLLM_API_KEY, else the existing Secret, else a new one.
+  # The router requires a key (auth on by default): VLLM_API_KEY, else the existing Secret, else a new one
+  # (not while External Secrets Operator fills that Secret: the key then lives in the store).
   if [ -n "${VLLM_API_KEY:-}" ]; then
-    printf '%s' "$VLLM_API_KEY" | apply_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY"
+    store_secret router-master-key VLLM_API_KEY ""
   elif ! secret_exists "$ROUTER_MASTER_KEY_SECRET"; then
+    secret_destination router-master-key
+    if [ "$SECRET_DESTINATION" != kubernetes ]; then
+      echo "vllm: $SECRET_REASON; it has not filled Secret $SECRET_NAME yet (kubectl describe externalsecret $EXTERNAL_SECRET -n $NS)" >&2
+      return
+    fi
     python3 -c 'import secrets; print("sk-" + secrets.token_urlsafe(32), end="")' | apply_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY"
     echo "vllm: generated a router API key; read it with 'just vllm::get-api-key'" >&2
   fi
@@ -146,7 +204,7 @@ cmd_upgrade() {
   use_cluster
   check_placement
   ensure_namespace
-  [ -z "${VLLM_HF_TOKEN:-}" ] || printf '%s' "$VLLM_HF_TOKEN" | apply_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY"
+  [ -z "${VLLM_HF_TOKEN:-}" ] || store_secret hf-token VLLM_HF_TOKEN ""
   ensure_api_key
   local flags=(--router-master-key-secret "$ROUTER_MASTER_KEY_SECRET")
   if secret_exists "$HF_TOKEN_SECRET"; then flags+=(--hf-token-secret "$HF_TOKEN_SECRET"); fi
@@ -288,10 +346,10 @@ case "$command" in
   list-api-models) cmd_list_api_models ;;
   verify) cmd_verify "$@" ;;
   test-completions) cmd_test_completions "$@" ;;
-  set-hf-token) cmd_set_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
+  set-hf-token) cmd_set_secret hf-token VLLM_HF_TOKEN "Hugging Face token (hidden)" ;;
   get-hf-token) cmd_get_secret "$HF_TOKEN_SECRET" "$HF_TOKEN_KEY" ;;
   delete-hf-token) cmd_delete_secret "$HF_TOKEN_SECRET" ;;
-  set-api-key) cmd_set_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY" VLLM_API_KEY "Router API key (hidden)" ;;
+  set-api-key) cmd_set_secret router-master-key VLLM_API_KEY "Router API key (hidden)" ;;
   get-api-key) cmd_get_secret "$ROUTER_MASTER_KEY_SECRET" "$ROUTER_MASTER_KEY_KEY" ;;
   delete-api-key) cmd_delete_secret "$ROUTER_MASTER_KEY_SECRET" ;;
   ensure-models) ensure_models ;;

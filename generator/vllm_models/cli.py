@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, argocd, capacity, gateway, placement, readiness
+from . import __version__, argocd, capacity, gateway, placement, readiness, secret_destination
 from . import verify as verify_module
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
@@ -594,6 +594,31 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
             _report([Problem((i,), v.line(), file=display)])
     if not all(v.all_fit for v in verdicts):
         sys.exit(1)
+
+
+@cli.command("secret-destination")
+@click.argument("secret", type=click.Choice(sorted(secret_destination.SECRETS)))
+@click.option("--release", default="vllm-models", envvar="VLLM_RELEASE", show_envvar=True, show_default=True)
+@click.option("--vault-cli", default="", help="The `vault` CLI found on PATH; empty when there is none.")
+@click.option("--vault-addr", default="", envvar="VAULT_ADDR", show_envvar=True,
+              help="Your Vault address, when it differs from the store's (an in-cluster one).")  # fmt: skip
+def secret_destination_command(secret: str, release: str, vault_cli: str, vault_addr: str) -> None:
+    """Say where `set-hf-token` / `set-api-key` store SECRET, as shell assignments: the Kubernetes Secret,
+    or the store behind the release's ExternalSecret for it (External Secrets Operator).
+
+    Reads four JSON documents on stdin, `{}` for one kubectl could not read: `kubectl get crd
+    externalsecrets.external-secrets.io`, the namespace's `externalsecrets`, its `secretstores`, and the
+    `clustersecretstores`.
+    """
+    display = "stdin (kubectl get crd, externalsecrets, secretstores, clustersecretstores, as JSON)"
+    try:
+        crd, external_secrets, stores, cluster_stores = json_documents(sys.stdin.read(), display, count=4)
+    except VllmModelsError as e:
+        _fail(e)
+    destination = secret_destination.decide(
+        secret, release, crd, external_secrets, stores, cluster_stores, vault_cli, vault_addr
+    )
+    click.echo(destination.shell(), nl=False)
 
 
 @cli.group("local-endpoint")

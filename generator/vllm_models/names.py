@@ -1,6 +1,6 @@
 """Names the chart, the CLI and the `just` recipes share: the Secrets the recipes fill and the values
-reference, and the label keys that select a release's pods (the chart's `_labels.tpl` writes them; a
-render test holds the two together).
+reference, the label keys that select a release's pods (the chart's `_labels.tpl` writes them; a
+render test holds the two together), and the label that says which secret an ExternalSecret fills.
 
 The recipes read them from `vllm-models names --shell` instead of restating them.
 """
@@ -19,6 +19,11 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 ROUTER_COMPONENT = "router"
 ENGINE_COMPONENT = "engine"
+# On the chart's ExternalSecrets (templates/external-secrets/): which of the release's secrets each fills.
+SECRET_LABEL = "vllm-models.io/secret"
+HF_TOKEN_ROLE = "hf-token"
+ROUTER_MASTER_KEY_ROLE = "router-master-key"
+ENGINE_API_KEY_ROLE = "engine-api-key"
 
 
 def shell_assignments(release: str) -> str:
