@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
@@ -123,3 +124,11 @@ def crd_manifest(group: str, kind: str) -> dict[str, Any]:
             ],
         },
     }
+
+
+def readme_external_secrets_example() -> list[dict[str, Any]]:
+    """The YAML blocks of the README's External Secrets section as a user copies them: the values, then
+    the ClusterSecretStore."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Secrets from Vault (External Secrets Operator)", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)]

@@ -5,15 +5,14 @@ the workloads read, so enabling it changes nothing else."""
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import pytest
 import yaml
-from render_helpers import CHART, FIXTURES, REPO_ROOT
+from render_helpers import CHART, FIXTURES
 from vllm_models import names
 
-from tests.support import crd_errors
+from tests.support import crd_errors, readme_external_secrets_example
 
 pytestmark = pytest.mark.render
 
@@ -163,15 +162,8 @@ def test_a_value_and_a_remote_key_for_one_secret_fail(render) -> None:
     assert "set only one of hfToken.value and externalSecrets.hfToken.key" in r.stderr
 
 
-def readme_example() -> list[dict[str, Any]]:
-    """The YAML blocks of the README's External Secrets section, as a user copies them."""
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Secrets from Vault (External Secrets Operator)", 1)[1].split("\n## ", 1)[0]
-    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)]
-
-
 def test_the_readmes_example_renders_and_its_store_passes_esos_schema(render) -> None:
-    example, store = readme_example()
+    example, store = readme_external_secrets_example()
     assert store["kind"] == "ClusterSecretStore" and crd_errors(store) == []
     r = render({**example, "models": MODELS})
     assert r.returncode == 0, r.stderr

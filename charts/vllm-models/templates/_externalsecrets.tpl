@@ -6,10 +6,11 @@ the Secret it would create from `value`), so the workloads read the same referen
 
 {{/*
 vllm-models.externalSecrets: JSON `{"items": [...]}`, one item per secret whose
-`externalSecrets.<secret>.key` is set, none while `externalSecrets.enabled` is false: `role` (value of the
-`vllm-models.io/secret` label, which `vllm-models secret-destination` looks for), `component`, `name` (the
-ExternalSecret), `target` (the Secret), `secretKey`, remote `key` and `property`. The router master key
-only while something reads it (router and auth on). Fails when a secret would have two sources.
+`externalSecrets.<secret>.key` is set, none while `externalSecrets.enabled` is false: `role` (value of
+the `vllm-models.io/secret` label, which `vllm-models secret-destination` looks for, and the suffix of
+the ExternalSecret's name), `component`, `target` (the Secret), `secretKey`, remote `key` and
+`property`. The router master key only while something reads it (router and auth on). Fails when a
+secret would have two sources.
 */}}
 {{- define "vllm-models.externalSecrets" -}}
 {{- $es := .Values.externalSecrets -}}
@@ -21,11 +22,11 @@ only while something reads it (router and auth on). Fails when a secret would ha
 {{- $r := .Values.router -}}
 {{- $secrets := list
   (dict "role" "hf-token" "field" "hfToken" "values" "hfToken" "component" "engine" "chart" .Values.hfToken "read" true
-    "name" (include "vllm-models.hfTokenExternalSecretName" .) "created" (include "vllm-models.hfTokenSecretName" .))
+    "created" (include "vllm-models.hfTokenSecretName" .))
   (dict "role" "router-master-key" "field" "routerMasterKey" "values" "router.auth.masterKey" "component" "router" "chart" $r.auth.masterKey "read" (and $r.enabled $r.auth.enabled)
-    "name" (include "vllm-models.router.masterKeyExternalSecretName" .) "created" (include "vllm-models.router.masterKeySecretName" .))
+    "created" (include "vllm-models.router.masterKeySecretName" .))
   (dict "role" "engine-api-key" "field" "engineApiKey" "values" "engineApiKey" "component" "engine" "chart" .Values.engineApiKey "read" true
-    "name" (include "vllm-models.engineApiKeyExternalSecretName" .) "created" (include "vllm-models.engineApiKeySecretName" .))
+    "created" (include "vllm-models.engineApiKeySecretName" .))
 -}}
 {{- range $s := $secrets -}}
 {{- $remote := get $es $s.field -}}
@@ -33,7 +34,7 @@ only while something reads it (router and auth on). Fails when a secret would ha
 {{- if $s.chart.value -}}
 {{- fail (printf "set only one of %s.value and externalSecrets.%s.key: both would fill the same Secret" $s.values $s.field) -}}
 {{- end -}}
-{{- $items = append $items (dict "role" $s.role "component" $s.component "name" $s.name "target" (default $s.created $s.chart.existingSecret) "secretKey" $s.chart.secretKey "key" $remote.key "property" (default $s.chart.secretKey $remote.property)) -}}
+{{- $items = append $items (dict "role" $s.role "component" $s.component "target" (default $s.created $s.chart.existingSecret) "secretKey" $s.chart.secretKey "key" $remote.key "property" (default $s.chart.secretKey $remote.property)) -}}
 {{- end -}}
 {{- end -}}
 {{- if not $items -}}

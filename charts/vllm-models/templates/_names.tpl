@@ -191,25 +191,11 @@ vllm-models.prometheusRuleName: the PrometheusRule with the release's alerts: `<
 {{- end -}}
 
 {{/*
-vllm-models.hfTokenExternalSecretName: the ExternalSecret that fills the Hugging Face token's Secret
-(`externalSecrets.hfToken.key`): `<fullname>-hf-token`, the name of the Secret the chart would create.
+vllm-models.externalSecretName: the ExternalSecret that fills one of the release's secrets, named like the
+Secret the chart would create for it: `<fullname>-<role>`, role `hf-token`, `engine-api-key` or
+`router-master-key` (the suffixes of vllm-models.hfTokenSecretName, .engineApiKeySecretName and
+.router.masterKeySecretName). Call with (dict "context" $ "role" ..).
 */}}
-{{- define "vllm-models.hfTokenExternalSecretName" -}}
-{{- include "vllm-models.hfTokenSecretName" . -}}
-{{- end -}}
-
-{{/*
-vllm-models.engineApiKeyExternalSecretName: the ExternalSecret that fills the engine API key's Secret
-(`externalSecrets.engineApiKey.key`): `<fullname>-engine-api-key`.
-*/}}
-{{- define "vllm-models.engineApiKeyExternalSecretName" -}}
-{{- include "vllm-models.engineApiKeySecretName" . -}}
-{{- end -}}
-
-{{/*
-vllm-models.router.masterKeyExternalSecretName: the ExternalSecret that fills the router master key's
-Secret (`externalSecrets.routerMasterKey.key`): `<fullname>-router-master-key`.
-*/}}
-{{- define "vllm-models.router.masterKeyExternalSecretName" -}}
-{{- include "vllm-models.router.masterKeySecretName" . -}}
+{{- define "vllm-models.externalSecretName" -}}
+{{- include "vllm-models.suffixed" (dict "context" .context "suffix" .role) -}}
 {{- end -}}
