@@ -41,8 +41,9 @@ router, `VLLM_API_KEY_<MODEL NAME>` (a DNS label: upper case, `-` as `_`). Call 
 {{- end -}}
 
 {{/*
-vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model, addressed by
-its Service DNS name (vllm-models.model.baseURL), prices when given, the master key from the env.
+vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model and one per LoRA
+adapter (at its base model's engine, which serves the adapter under its own name, at the base model's
+prices), addressed by the Service DNS name (vllm-models.model.baseURL), the master key from the env.
 */}}
 {{- define "vllm-models.router.litellmConfig" -}}
 {{- $ctx := . -}}
@@ -50,9 +51,13 @@ its Service DNS name (vllm-models.model.baseURL), prices when given, the master 
 {{- $models := (include "vllm-models.models" . | fromJson).models -}}
 model_list:
 {{- range $m := $models }}
-  - model_name: {{ $m.name | quote }}
+{{- /* the model, then each of its LoRA adapters: the same engine, asked for the adapter by its name */}}
+{{- $entries := list (dict "name" $m.name "engineModel" $m.derived.servedModelName) }}
+{{- range $m.derived.loraAdapters }}{{ $entries = append $entries (dict "name" .name "engineModel" .name) }}{{ end }}
+{{- range $e := $entries }}
+  - model_name: {{ $e.name | quote }}
     litellm_params:
-      model: {{ printf "hosted_vllm/%s" $m.derived.servedModelName | quote }}
+      model: {{ printf "hosted_vllm/%s" $e.engineModel | quote }}
       api_base: {{ include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | quote }}
       {{- if $m.derived.apiKeySecret }}
       api_key: {{ printf "os.environ/%s" (include "vllm-models.router.engineKeyEnv" $m) | quote }}
@@ -65,6 +70,7 @@ model_list:
       output_cost_per_token: {{ include "vllm-models.decimal" .outputCostPerToken }}
       {{- end }}
       {{- end }}
+{{- end }}
 {{- end }}
 {{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
 NetworkPolicy decides who reaches the port. router.litellm.settings may override any of these. */}}
