@@ -29,7 +29,7 @@ _ADAPTER_PATTERN_MESSAGES = {
     "name": "must be letters, digits, '.', '_' and '-', starting and ending with a letter or digit (clients "
     "send it as the model id)",
     "source": "expected a Hugging Face repo id 'org/name' (e.g. org/sql-lora) or an absolute local path "
-    "such as /adapters/sql-lora (no spaces, '=' or ',': vLLM's --lora-modules splits on them)",
+    "such as /adapters/sql-lora (no spaces or ',': vLLM's --lora-modules reads an item with a ',' as JSON)",
 }
 _MODEL_EXAMPLE = "a mapping with at least 'name' and 'modelURL'"
 

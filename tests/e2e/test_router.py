@@ -33,6 +33,11 @@ VLLM_ROUTER_MODELS_GAP = (
 )
 
 
+def listed_ids(router: Router) -> set[str]:
+    """Every id the router lists: each model's, and each LoRA adapter its engine serves."""
+    return {router.model_id(m) for m in MODELS} | {a for e in router.engines.values() for a in e.adapters}
+
+
 def chat(
     client: httpx.Client, router: Router, model: str, text: str = "hello", **extra: object
 ) -> httpx.Response:
@@ -62,16 +67,16 @@ def test_models_lists_every_model_in_openai_format(
     body = r.json()
     assert body.get("object") == "list", body
     assert all(card.get("object") == "model" for card in body["data"]), body
-    assert {card["id"] for card in body["data"]} == {router.model_id(m) for m in MODELS}
+    assert {card["id"] for card in body["data"]} == listed_ids(router)
 
 
 def test_models_route_names_every_model(router: Router, client: httpx.Client) -> None:
-    """What each router answers today, format aside: every model, nothing else."""
+    """What each router answers today, format aside: every model (and adapter), nothing else."""
     r = client.get("/v1/models")
     assert r.status_code == 200, r.text
     body = r.json()
     names = {c["id"] for c in body["data"]} if "data" in body else set(body["models"])
-    assert names == {router.model_id(m) for m in MODELS}
+    assert names == listed_ids(router)
 
 
 def test_requests_use_the_model_name_not_the_served_name(

@@ -151,7 +151,7 @@ def _adapters(*entries: dict[str, Any]) -> dict[str, Any]:
             id="name-with-a-space",
         ),
         pytest.param(
-            {"models": [_adapters({"name": "a", "source": "/adapters/x=y"})]},
+            {"models": [_adapters({"name": "a", "source": "/adapters/x,y"})]},
             "/models/0/loraAdapters/0/source",
             id="source-vllm-cannot-split",
         ),

@@ -4,7 +4,10 @@
 # a wrong id or revision exits non-zero with the hub's own message, which is also the pod's termination
 # message. Each adapter is linked at the path the engine's --lora-modules names, so the engine reads the
 # staged snapshot of exactly the pinned revision.
-import json, os, sys
+import json
+import os
+import sys
+
 from huggingface_hub import HfApi, snapshot_download
 
 marker_dir = os.path.join(os.environ["HF_HOME"], "vllm-models-staged")

@@ -105,6 +105,8 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
   /v1/models) plus pod discovery by the engine selector labels in the release namespace, on the engine
   port. vllm-router 0.1.17 ignores `--worker-urls` in IGW mode, so this is the only multi-model form.
 - discovery `static`: `--worker-urls` with every model's Service URL, single-model mode; one model only.
+  It proxies /v1/models and every request to that engine, so the model's LoRA adapters work; discovery
+  `kubernetes` registers an engine under its base model only, so the chart refuses adapters there.
 */}}
 {{- define "vllm-models.router.vllmRouterArgs" -}}
 {{- $ctx := . -}}
@@ -119,6 +121,11 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- $args = append $args (printf "%s=%s" $k (get $sel $k)) -}}
 {{- end -}}
 {{- $args = concat $args (list "--service-discovery-port" (toString (int $ctx.Values.engine.port)) "--service-discovery-namespace" $ctx.Release.Namespace) -}}
+{{- range $m := $models -}}
+{{- with $m.derived.loraAdapters -}}
+{{- fail (printf "router.engine=vllm-router with discovery=kubernetes cannot route LoRA adapters (model %q has %d): vllm-router 0.1.17 registers each engine under the first model of its /v1/models, so /v1/models leaves the adapters out and a request naming one is sent to any engine, where only the base model's answers; use router.engine=litellm, or router.vllmRouter.discovery=static for a single model (which forwards every request, adapters too, to its engine)" $m.name (len .)) -}}
+{{- end -}}
+{{- end -}}
 {{- else if eq $vr.discovery "static" -}}
 {{- if gt (len $models) 1 -}}
 {{- fail (printf "router.vllmRouter.discovery=static serves one model, but %d are listed: vllm-router 0.1.17 routes by model only in IGW mode, which ignores --worker-urls; use router.vllmRouter.discovery=kubernetes" (len $models)) -}}
