@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 from vllm_models.cli import cli
 from vllm_models.expand import expand_model
+from vllm_models.local.simengine import parse_args
 from vllm_models.lora import LORA_RANKS, default_max_lora_rank
 
 from .helpers import FIXTURES
@@ -70,3 +71,11 @@ def test_a_model_without_adapters_gets_no_lora_limits() -> None:
 def test_one_adapter_without_a_rank_gets_vllm_defaults_explicitly() -> None:
     config = expand_model({**LLAMA, "loraAdapters": [adapter("sql")]})["vllmConfig"]
     assert (config["maxLoras"], config["maxLoraRank"]) == (1, 16)
+
+
+def test_simulated_engine_takes_lora_modules_in_both_of_vllms_forms() -> None:
+    args = ["--port", "1", "--model", "m", "--lora-modules", "a=/x", '{"name": "b", "path": "/y"}']
+    assert parse_args(args).lora == {"a": "/x", "b": "/y"}
+    assert parse_args(["--port", "1", "--model", "m"]).lora == {}
+    with pytest.raises(SystemExit):
+        parse_args(["--port", "1", "--model", "m", "--lora-modules", "no-path"])
