@@ -35,8 +35,9 @@ def answers(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def stop_group(pgid: int, grace: float = 5.0) -> None:
-    """SIGTERM the group, then SIGKILL what is still there after `grace` seconds."""
+def stop_group(pgid: int, grace: float = 5.0, leader: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the group, then SIGKILL what is still there after `grace` seconds. `leader`: the group's
+    leader when this process started it, reaped here, since a zombie still counts as a group member."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pgid, sig)
@@ -44,6 +45,8 @@ def stop_group(pgid: int, grace: float = 5.0) -> None:
             return
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
+            if leader is not None:
+                leader.poll()
             try:
                 os.killpg(pgid, 0)
             except ProcessLookupError:
@@ -87,7 +90,7 @@ class Proc:
     def stop(self) -> None:
         if self.popen is None:
             return
-        stop_group(self.pgid)
+        stop_group(self.pgid, leader=self.popen)
         self.popen.wait(timeout=5)
         self.popen = None
 
