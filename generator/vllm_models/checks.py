@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import Problem
 from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, parallelism, replicas
+from .lora import LORA_FLAGS, adapters, lora_problems
 from .quantity import QuantityError, parse_quantity
 from .schema import model_schema, resolve
 
@@ -39,6 +40,7 @@ _FLAG_OWNERS = {
     "--port": "the chart (the Service targets it)",
     "--host": "the chart (the Service targets it)",
     "--api-key": "apiKeySecret (a Secret, never a literal argument)",
+    **LORA_FLAGS,
 }
 
 
@@ -262,11 +264,15 @@ def _engine(index: int, entry: dict[str, Any]) -> list[Problem]:
     args = config.get("extraArgs") if isinstance(config, dict) else None
     for arg_index, arg in enumerate(args if isinstance(args, list) else []):
         flag = arg.split("=", 1)[0] if isinstance(arg, str) else ""
-        if flag in _FLAG_OWNERS:
+        # --enable-lora alone (adapters loaded at run time) is the user's; with loraAdapters it is the chart's
+        owner = _FLAG_OWNERS.get(flag) or (
+            "loraAdapters" if flag == "--enable-lora" and adapters(entry) else None
+        )
+        if owner:
             problems.append(
                 Problem(
                     (index, "vllmConfig", "extraArgs", arg_index),
-                    f"{flag} is set by {_FLAG_OWNERS[flag]}; use that instead of extraArgs",
+                    f"{flag} is set by {owner}; use that instead of extraArgs",
                 )
             )
     env = entry.get("extraEnv")
@@ -287,7 +293,7 @@ def _engine(index: int, entry: dict[str, Any]) -> list[Problem]:
 
 def cross_field_problems(models: list[Any]) -> list[Problem]:
     """Every cross-field problem of a list of (possibly partly invalid) model entries."""
-    problems = _duplicates(models)
+    problems = _duplicates(models) + lora_problems(models)
     claims: dict[str, int] = {}
     for index, entry in _dicts(models):
         name = _str(entry, "name")

@@ -33,6 +33,7 @@ from .listing import table
 from .loader import json_documents, read_text
 from .local import endpoint
 from .local.manifest import LocalRunError, Release
+from .lora import adapters
 from .names import (
     HF_TOKEN_KEY,
     HF_TOKEN_SECRET,
@@ -474,13 +475,17 @@ def verify_command(
 ) -> None:  # fmt: skip
     """Check a live deployment through its router, model by model.
 
-    The router's health, every model of models.yaml in /v1/models (and nothing missing), one chat
+    The router's health, every model and LoRA adapter of models.yaml in /v1/models, one chat
     completion per model, then a short load (REQUESTS streamed chats at CONCURRENCY) with p50/p95 time to
     first token and end-to-end latency. Exit 1 when anything fails or a p95 is over the limit.
     """
     models, _ = _validated(models_file, preflight=False)
     budget = verify_module.Budget(requests_, concurrency, timeout, p95_limit)
-    pairs = [(str(m["name"]), served_name(m)) for m in models]
+    # a LoRA adapter is a model of its own for clients: listed, and answered under its own name
+    pairs: list[tuple[str, str]] = []
+    for m in models:
+        pairs.append((str(m["name"]), served_name(m)))
+        pairs += [(str(a["name"]), str(a["name"])) for a in adapters(m)]
     report = verify_module.verify(url, key, pairs, budget)
     if output == "json":
         document = {

@@ -19,7 +19,8 @@ HEADER = """\
 `models.yaml` is a top-level list; each entry is one model. Only `name` and `modelURL` are required;
 every other key is optional and unknown keys are errors. `vllm-models generate` applies the defaults
 below and makes derived values explicit (`servedModelName`, `requestGPU`, `vllmConfig.tensorParallelSize`,
-`strategy`, `cacheMode`). A quantity is a Kubernetes quantity such as `16Gi`, `500m` or `8`.
+`strategy`, `cacheMode`, and with `loraAdapters` `vllmConfig.maxLoras` and `maxLoraRank`). A quantity is a
+Kubernetes quantity such as `16Gi`, `500m` or `8`.
 
 | key | type | default | description |
 |---|---|---|---|
@@ -44,7 +45,11 @@ models without ReadWriteMany; `cacheMode: shared` for several replicas of a Read
 `ReadWriteOncePod` with `strategy: RollingUpdate`; `storageClass`/`pvcStorage`/`cacheMode: per-replica`
 beside an `existingClaim`; `gpuProduct` without GPUs; `extraArgs` that repeat a
 flag a field sets (`--max-model-len` ...); duplicate `extraEnv` names; the reserved name `router`;
-duplicate YAML keys. Then the capacity preflight (docs/preflight.md): a model that cannot start is an
+duplicate YAML keys; a LoRA adapter name that another model or adapter already uses (names, served names
+and adapter names share the router's model list), a `revision` beside a local adapter `source`, an
+adapter `rank` above `vllmConfig.maxLoraRank`, `maxLoras`/`maxLoraRank` without adapters, and the LoRA
+flags (`--lora-modules`, `--max-loras`, `--max-lora-rank`, with adapters `--enable-lora`) in `extraArgs`.
+Then the capacity preflight (docs/preflight.md): a model that cannot start is an
 error unless `preflight.allowUnfit: true`; `--no-preflight` skips it. Every problem is printed as
 `FILE::$.path: message`, warnings as `FILE::$.path: warning: message`; `validate -o json` prints them as
 one JSON document for scripts (docs/preflight.md).
@@ -75,6 +80,8 @@ DERIVED = {
     "vllmConfig.tensorParallelSize": "`requestGPU` \u00f7 pipeline parallel size",
     "strategy": "`Recreate` with GPUs, else `RollingUpdate`",
     "cacheMode": "`per-replica` for several replicas of a non-RWX cache, else `shared`",
+    "vllmConfig.maxLoras": "the number of `loraAdapters`",
+    "vllmConfig.maxLoraRank": "smallest size \u2265 every adapter's `rank`, else `16`",
 }
 
 
@@ -103,6 +110,9 @@ def rows(schema: JSON, prefix: str = "", required: tuple[str, ...] = ()) -> Iter
         yield f"| `{path}` | {_type(resolved)} | {default} | {description} |\n"
         if "properties" in resolved:
             yield from rows(resolved, f"{path}.", tuple(resolved.get("required", ())))
+        items = resolve(resolved.get("items", {})) if resolved.get("type") == "array" else {}
+        if "properties" in items:
+            yield from rows(items, f"{path}[].", tuple(items.get("required", ())))
 
 
 def render() -> str:

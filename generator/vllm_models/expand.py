@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .lora import with_limits
 from .schema import apply_defaults, model_schema
 
 SHARED = "shared"
@@ -72,7 +73,8 @@ def served_name(entry: dict[str, Any]) -> str:
 
 def effective_model(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry with the schema's defaults applied and the derived fields (served name, GPUs, tensor
-    parallel size, strategy, cache mode) explicit, generator-only keys kept: what the preflight reads.
+    parallel size, strategy, cache mode, LoRA limits) explicit, generator-only keys kept: what the
+    preflight reads.
 
     Total on any mapping, because the preflight's public API takes entries nobody validated; only a valid
     entry's result means anything.
@@ -85,7 +87,7 @@ def effective_model(entry: dict[str, Any]) -> dict[str, Any]:
         out["vllmConfig"]["tensorParallelSize"] = tensor_parallel_size(entry)
     out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
     out["cacheMode"] = cache_mode(entry)
-    return out
+    return with_limits(out)
 
 
 def expand_model(entry: dict[str, Any], storage_class: str | None = None) -> dict[str, Any]:

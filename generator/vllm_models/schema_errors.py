@@ -24,6 +24,13 @@ _PATTERN_MESSAGES = {
     "modelURL": "expected a Hugging Face repo id 'org/name' (e.g. Qwen/Qwen2.5-7B-Instruct) or an "
     "absolute local path such as /models/llama",
 }
+# An adapter's keys, at `$[i].loraAdapters[j].key`.
+_ADAPTER_PATTERN_MESSAGES = {
+    "name": "must be letters, digits, '.', '_' and '-', starting and ending with a letter or digit (clients "
+    "send it as the model id)",
+    "source": "expected a Hugging Face repo id 'org/name' (e.g. org/sql-lora) or an absolute local path "
+    "such as /adapters/sql-lora (no spaces or ',': vLLM's --lora-modules reads an item with a ',' as JSON)",
+}
 _MODEL_EXAMPLE = "a mapping with at least 'name' and 'modelURL'"
 
 
@@ -182,8 +189,10 @@ def _pattern_message(path: tuple[PathPart, ...], pattern: str, instance: object,
     which says what is allowed; else the pattern itself."""
     fallback = f"must be {description[0].lower()}{description[1:]}" if isinstance(description, str) else ""
     own = _PATTERN_MESSAGES.get(_last_key(path)) if len(path) <= 2 else None
+    if len(path) == 4 and path[1] == "loraAdapters":
+        own = _ADAPTER_PATTERN_MESSAGES.get(_last_key(path))
     message = (own or fallback.rstrip(".") or f"must match {pattern}") + f", got{_show(instance)}"
-    if _last_key(path) == "modelURL" and isinstance(instance, str):
+    if _last_key(path) in ("modelURL", "source") and isinstance(instance, str):
         for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
             if instance.startswith(prefix):
                 repo = "/".join(instance[len(prefix) :].split("/")[:2])

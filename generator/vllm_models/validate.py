@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .checks import cross_field_problems
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, PathPart, Problem
 from .loader import EXAMPLE_ENTRY, parse_yaml, read_text
 from .schema_errors import schema_problems
+
+
+def _non_finite(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[Problem]:
+    """YAML's .inf and .nan are numbers to JSON Schema, but neither Helm nor Kubernetes can take them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Problem(path, f"must be a finite number, got {value}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*path, index))
 
 
 def problems_of(data: Any, text: str | None = None) -> list[Problem]:
@@ -16,7 +30,7 @@ def problems_of(data: Any, text: str | None = None) -> list[Problem]:
     if data is None:
         what = "the file is empty" if text is None or not text.strip() else "the file has only comments"
         return [Problem((), f"{what}; expected a list of models such as {EXAMPLE_ENTRY}")]
-    problems = schema_problems(data)
+    problems = schema_problems(data) + list(_non_finite(data))
     if isinstance(data, list):
         problems += cross_field_problems(data)
     return problems

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import start_release
+from conftest import start_release, without_lora_adapters
 from e2e_harness import VALUES, helm_template
 from vllm_models.local.processes import Proc, wait_until
 from vllm_models.local.stack import Engine, Router
@@ -34,6 +34,11 @@ VLLM_ROUTER_MODELS_GAP = (
 
 # Bounded all the same: --request-timeout-secs ends the request and the other models keep serving.
 VLLM_ROUTER_TIMEOUT_GAP = "vllm-router 0.1.17 answers an engine timeout with 500 'Request failed', not 504"
+
+
+def listed_ids(router: Router) -> set[str]:
+    """Every id the router lists: each model's, and each LoRA adapter its engine serves."""
+    return {router.model_id(m) for m in MODELS} | {a for e in router.engines.values() for a in e.adapters}
 
 
 def chat(
@@ -65,16 +70,16 @@ def test_models_lists_every_model_in_openai_format(
     body = r.json()
     assert body.get("object") == "list", body
     assert all(card.get("object") == "model" for card in body["data"]), body
-    assert {card["id"] for card in body["data"]} == {router.model_id(m) for m in MODELS}
+    assert {card["id"] for card in body["data"]} == listed_ids(router)
 
 
 def test_models_route_names_every_model(router: Router, client: httpx.Client) -> None:
-    """What each router answers today, format aside: every model, nothing else."""
+    """What each router answers today, format aside: every model (and adapter), nothing else."""
     r = client.get("/v1/models")
     assert r.status_code == 200, r.text
     body = r.json()
     names = {c["id"] for c in body["data"]} if "data" in body else set(body["models"])
-    assert names == {router.model_id(m) for m in MODELS}
+    assert names == listed_ids(router)
 
 
 def test_requests_use_the_model_name_not_the_served_name(
@@ -298,14 +303,15 @@ def test_request_with_a_wrong_key_is_401(router: Router) -> None:
         assert r.status_code == 401, (path, r.status_code, r.text)
 
 
-def test_engines_require_the_key_the_router_sends(router: Router, helm: str) -> None:
+def test_engines_require_the_key_the_router_sends(router: Router, helm: str, tmp_path: Path) -> None:
     """The values give the engines an API key; LiteLLM's answers above carried it (os.environ/... in its
     model_list). vllm-router cannot: the chart refuses to render it with an engine key."""
     engine = router.engines["llama3"]
     if router.engine == "vllm-router":
         assert not engine.api_key
+        values = without_lora_adapters(tmp_path)  # the chart refuses those with vllm-router first
         with pytest.raises(AssertionError, match=r"unset engineApiKey"):
-            helm_template(helm, [VALUES], "router.engine=vllm-router", "router.auth.enabled=false")
+            helm_template(helm, [values], "router.engine=vllm-router", "router.auth.enabled=false")
         return
     assert engine.api_key, "the e2e values set engineApiKey; the rendered engine pods must use it"
     assert httpx.get(engine.url + "/v1/models", timeout=10).status_code == 401

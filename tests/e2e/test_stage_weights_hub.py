@@ -20,6 +20,7 @@ waits for the whole chunk). Both are asserted below.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -112,6 +113,13 @@ def hub() -> Iterator[HubStandin]:
 def script_env(stage: Stage, hf_home: Path, hub: HubStandin, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(stage.env)
+    if "LORA_ADAPTERS" in env:  # adapter links go into the cache volume: here the test's HF_HOME
+        mount = stage.env["HF_HOME"]
+        adapters = json.loads(env["LORA_ADAPTERS"])
+        for a in adapters:
+            assert a["path"].startswith(mount + "/"), a
+            a["path"] = str(hf_home) + a["path"][len(mount) :]
+        env["LORA_ADAPTERS"] = json.dumps(adapters)
     env.update(
         HF_HOME=str(hf_home),
         HF_ENDPOINT=hub.url,
@@ -364,3 +372,66 @@ def test_a_wrong_model_fails_with_the_hub_error(
     (only,) = hub.requests
     assert (only.method, only.status) == ("GET", 404)
     assert only.path.startswith(f"/api/models/{stages[model].env['MODEL_ID']}")
+
+
+# --- LoRA adapters --------------------------------------------------------------------------------------
+
+
+def adapter_stage(helm: str, tmp: Path, revision: str) -> Stage:
+    """The stage-weights container of a model with two hub adapters, `sql` pinned to `revision`."""
+    values = tmp / f"adapters-{revision}.yaml"
+    adapters = [{"name": "sql", "source": TINY, "revision": revision}, {"name": "chat", "source": SMALL}]
+    values.write_text(
+        yaml.safe_dump({"models": [{"name": "base", "modelURL": BIG, "loraAdapters": adapters}]})
+    )
+    release = helm_template(helm, [CHART / "ci" / "default-values.yaml", values])
+    (stage,) = release.engine_workloads()["base"]["spec"]["template"]["spec"]["initContainers"]
+    return Stage(str(stage["command"][2]), release.env(stage))
+
+
+def test_adapters_are_staged_at_their_revision_and_linked_where_the_engine_looks(
+    helm: str, hub: HubStandin, tmp_path: Path
+) -> None:
+    hf_home = tmp_path / "hf"
+    pinned = adapter_stage(helm, tmp_path, TINY_OLD)
+    hub.clear()
+    proc = run(pinned, hf_home, hub)
+    assert proc.returncode == 0, proc.stderr
+    links = hf_home / "vllm-models-lora"
+    # a relative link into the cache, so it holds wherever the volume is mounted
+    assert os.readlink(links / "sql") == f"../hub/models--org--tiny-model/snapshots/{TINY_OLD}"
+    assert {p.name: p.read_bytes() for p in (links / "sql").iterdir()} == TINY_V1
+    assert {p.name: p.read_bytes() for p in (links / "chat").iterdir()} == SMALL_FILES
+    assert "adapter sql linked at" in proc.stdout and "adapter chat linked at" in proc.stdout
+    assert (repo_dir(hf_home, BIG) / "snapshots" / commit_sha(BIG, BIG_FILES) / WEIGHTS).is_file()
+
+    # staged before: no request to the hub, the links stay
+    hub.clear()
+    again = run(pinned, hf_home, hub)
+    assert again.returncode == 0, again.stderr
+    assert hub.requests == []
+    assert f"{TINY}@{TINY_OLD} already staged" in again.stdout
+
+    # a new revision: staged beside the old one, and the link moves to it
+    hub.clear()
+    moved = run(adapter_stage(helm, tmp_path, TINY_MAIN), hf_home, hub)
+    assert moved.returncode == 0, moved.stderr
+    assert os.readlink(links / "sql") == f"../hub/models--org--tiny-model/snapshots/{TINY_MAIN}"
+    assert {p.name: p.read_bytes() for p in (links / "sql").iterdir()} == TINY_V2
+    assert sorted(p.name for p in links.iterdir()) == ["chat", "sql"]  # no temporary link left behind
+
+
+def test_a_wrong_adapter_fails_with_the_hub_error(helm: str, hub: HubStandin, tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    adapters = [{"name": "missing", "source": MISSING}]
+    values.write_text(
+        yaml.safe_dump({"models": [{"name": "base", "modelURL": "/models/base", "loraAdapters": adapters}]})
+    )
+    release = helm_template(helm, [CHART / "ci" / "default-values.yaml", values])
+    (stage,) = release.engine_workloads()["base"]["spec"]["template"]["spec"]["initContainers"]
+    assert "MODEL_ID" not in release.env(stage)  # a local base model: only the adapter is staged
+    hub.clear()
+    proc = run(Stage(str(stage["command"][2]), release.env(stage)), tmp_path / "hf", hub)
+    assert proc.returncode == 1
+    assert f"cannot stage {MISSING}@default: RepositoryNotFoundError" in proc.stderr
+    assert not (tmp_path / "hf" / "vllm-models-lora").exists()

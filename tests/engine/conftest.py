@@ -9,6 +9,7 @@ One engine per session, in its own process group, always stopped; its log stays 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,6 +32,7 @@ VALUES = HERE / "values.yaml"
 CHART = REPO_ROOT / "charts" / "vllm-models"
 ENGINE_VENV = REPO_ROOT / "hack" / "engine-venv"
 MODEL = "tiny"  # the model's name in values.yaml
+ADAPTER_REPO = "tiny-org/tiny-lora"  # its LoRA adapter's source in values.yaml
 # A cold start on 2 busy cores takes 1-2 minutes (mostly torch.compile of the model).
 START_TIMEOUT = 600
 
@@ -67,18 +69,37 @@ def engine_container(release: Release) -> dict[str, Any]:
     return dict(container)
 
 
+def in_cache(value: str, mount: str, hf_home: Path) -> str:
+    """A path under the pod's cache mount (the rendered HF_HOME), as the same file in the tier's cache."""
+    return str(hf_home) + value[len(mount) :] if value == mount or value.startswith(mount + "/") else value
+
+
+def lora_module_in_cache(arg: str, mount: str, hf_home: Path) -> str:
+    """A `--lora-modules` item `name=<path>` with its path in the tier's cache; any other argument as is."""
+    if arg.startswith("-") or "=" not in arg:
+        return arg
+    name, path = arg.split("=", 1)
+    return f"{name}={in_cache(path, mount, hf_home)}"
+
+
 def stage_from_standin_hub(python: str, release: Release, repo: str, hf_home: Path, tmp: Path) -> None:
-    """The tiny model's files served by a stand-in hub, staged into `hf_home` by the chart's own
-    stage-weights script as rendered: the engine then starts from exactly what that script leaves."""
-    files_dir = tmp / "repo-files"
-    subprocess.run([python, str(HERE / "tiny_model.py"), str(files_dir)], check=True, capture_output=True,
-                   text=True, timeout=300, env=engine_env({}, hf_home, tmp))  # fmt: skip
+    """The tiny model's and its adapter's files served by a stand-in hub, staged into `hf_home` by the chart's
+    own stage-weights script as rendered: the engine then starts from exactly what that script leaves."""
+    files_dir, lora_dir = tmp / "repo-files", tmp / "lora-files"
+    subprocess.run([python, str(HERE / "tiny_model.py"), str(files_dir), str(lora_dir), repo], check=True,
+                   capture_output=True, text=True, timeout=300, env=engine_env({}, hf_home, tmp))  # fmt: skip
     files = {f.name: f.read_bytes() for f in sorted(files_dir.iterdir())}
+    lora = {f.name: f.read_bytes() for f in sorted(lora_dir.iterdir())}
     (stage,) = release.engine_workloads()[MODEL]["spec"]["template"]["spec"]["initContainers"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(release.env(stage))
+    adapters = json.loads(env["LORA_ADAPTERS"])
+    for a in adapters:  # the links go into the cache volume, here the tier's HF_HOME
+        a["path"] = in_cache(a["path"], env["HF_HOME"], hf_home)
+    env["LORA_ADAPTERS"] = json.dumps(adapters)
     env.update(HF_HOME=str(hf_home), TERMINATION_MESSAGE_PATH=str(tmp / "stage-termination-log"))
-    with HubStandin({repo: {commit_sha(repo, files): files}}) as hub:
+    repos = {repo: {commit_sha(repo, files): files}, ADAPTER_REPO: {commit_sha(ADAPTER_REPO, lora): lora}}
+    with HubStandin(repos) as hub:
         env["HF_ENDPOINT"] = hub.url
         proc = subprocess.run([sys.executable, "-c", stage["command"][2]], env=env, capture_output=True,
                               text=True, timeout=300, check=False)  # fmt: skip
@@ -97,7 +118,9 @@ def real_engine(
     rendered_env = release.env(engine_container)
     model_url = engine_container["args"][0]
     stage_from_standin_hub(serve_python, release, model_url, hf_home, tmp)
-    args, dropped = cpu_args([str(a) for a in engine_container["args"]])
+    # the adapter paths point into the pod's cache mount: the same files in the tier's cache
+    mount = rendered_env["HF_HOME"]
+    args, dropped = cpu_args([lora_module_in_cache(str(a), mount, hf_home) for a in engine_container["args"]])
     port = free_port()
     # The pod listens on all addresses at the rendered port; the tier on a free loopback port.
     args = [*replace_flag(args, "--port", str(port)), "--host=127.0.0.1"]

@@ -3,7 +3,8 @@
 Proves against real vLLM what the other tiers take from a simulator: the rendered flags are accepted
 at start (not only by the parser), the engine starts offline (HF_HUB_OFFLINE=1) from a cache staged as
 the chart's stage-weights container leaves it, requires the rendered API key, answers /health,
-/v1/models, chat and streamed completions, and exports the vllm: metrics the repo refers to.
+/v1/models, chat and streamed completions, serves the model's LoRA adapter (staged and linked by
+stage-weights) under its own name, and exports the vllm: metrics the repo refers to.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.support import REPO_ROOT
 
 # vllm: metric names the repo refers to (the simulator imitates them for the router's metrics).
 SIMENGINE = REPO_ROOT / "generator" / "vllm_models" / "local" / "simengine.py"
+ADAPTER = "tiny-lora"  # the LoRA adapter of values.yaml
 REFERRED_METRICS = sorted(set(re.findall(r"vllm:[a-z_]+", SIMENGINE.read_text(encoding="utf-8"))))
 
 
@@ -66,9 +68,14 @@ def test_cpu_rule_drops_only_what_cpu_rejects() -> None:
 
 def test_rendered_flags_accepted_at_start(real_engine: RealEngine, engine_container: dict[str, Any]) -> None:
     rendered = [str(a) for a in engine_container["args"]]
-    # Every rendered flag but the documented CPU drops reached the running engine.
+    # Every rendered flag but the documented CPU drops reached the running engine; the adapter's path
+    # points at the same file in the tier's cache as in the pod's cache mount.
     assert len(real_engine.dropped) == 1 and real_engine.dropped[0].startswith("--kv-cache-dtype=fp8")
-    assert {a for a in rendered if not a.startswith(("--port", "--kv-cache-dtype"))} <= set(real_engine.args)
+    kept = {a for a in rendered if not a.startswith(("--port", "--kv-cache-dtype", f"{ADAPTER}="))}
+    assert kept <= set(real_engine.args)
+    assert {"--enable-lora", "--max-loras=1", "--max-lora-rank=8", "--lora-modules"} <= kept
+    (lora,) = [a for a in real_engine.args if a.startswith(f"{ADAPTER}=")]
+    assert lora.endswith(f"/vllm-models-lora/{ADAPTER}") and f"{ADAPTER}=/cache/huggingface/" not in lora
     log = real_engine.proc.log.read_text(errors="replace")
     assert "HF_HUB_OFFLINE is True" in log, "the engine did not start in offline mode"
     assert "Traceback" not in log
@@ -83,10 +90,31 @@ def test_v1_requires_the_rendered_key(real_engine: RealEngine) -> None:
     assert httpx.get(f"{real_engine.url}/v1/models", timeout=10).status_code == 401
 
 
-def test_models_lists_served_name(client: httpx.Client, real_engine: RealEngine) -> None:
+def test_models_lists_served_name_and_the_adapter(client: httpx.Client, real_engine: RealEngine) -> None:
     r = client.get("/v1/models")
     assert r.status_code == 200, r.text
-    assert [m["id"] for m in r.json()["data"]] == [real_engine.served_name]
+    cards = r.json()["data"]
+    assert [m["id"] for m in cards] == [real_engine.served_name, ADAPTER]
+    assert cards[1]["parent"] == real_engine.served_name
+
+
+def greedy(client: httpx.Client, model: str) -> httpx.Response:
+    body = {"model": model, "prompt": "hello world", "max_tokens": 8, "temperature": 0, "ignore_eos": True}
+    return client.post("/v1/completions", json=body)
+
+
+def test_request_naming_the_adapter_is_answered_with_the_adapter(
+    client: httpx.Client, real_engine: RealEngine
+) -> None:
+    """The LoRA adapter staged from the stand-in hub (tiny_model.py writes its tensors) loads and serves:
+    answered under its own name, and greedy decoding differs from the base model's: the adapter is applied.
+    """
+    lora, base = greedy(client, ADAPTER), greedy(client, real_engine.served_name)
+    assert lora.status_code == 200, lora.text
+    assert base.status_code == 200, base.text
+    assert lora.json()["model"] == ADAPTER
+    assert lora.json()["usage"]["completion_tokens"] == 8
+    assert lora.json()["choices"][0]["text"] != base.json()["choices"][0]["text"]
 
 
 def test_chat_completion(client: httpx.Client, real_engine: RealEngine) -> None:
@@ -174,11 +202,14 @@ def test_the_rendered_router_reaches_the_real_engine(router_in_front: Router) ->
     with httpx.Client(base_url=router_in_front.url, headers=router_in_front.headers(), timeout=120) as c:
         listed = c.get("/v1/models")
         assert listed.status_code == 200, listed.text
-        assert [m["id"] for m in listed.json()["data"]] == ["tiny"]
+        assert [m["id"] for m in listed.json()["data"]] == ["tiny", ADAPTER]
         body = {"model": "tiny", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 8}
         chat = c.post("/v1/chat/completions", json=body)
         assert chat.status_code == 200, chat.text
         assert chat.json()["usage"]["completion_tokens"] > 0
+        adapted = c.post("/v1/chat/completions", json={**body, "model": ADAPTER})
+        assert adapted.status_code == 200, adapted.text
+        assert adapted.json()["usage"]["completion_tokens"] > 0
         with c.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as stream:
             events = [line for line in stream.iter_lines() if line.startswith("data: ")]
         assert stream.status_code == 200

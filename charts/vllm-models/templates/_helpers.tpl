@@ -41,6 +41,12 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- $defaults := include "vllm-models.deepMerge" (dict "base" (include "vllm-models.modelSchemaDefaults" . | fromJson) "over" .Values.modelDefaults) | fromJson -}}
 {{- $out := list -}}
 {{- $seen := dict -}}
+{{- /* model ids the router lists (names and served names): adapters must not take one */ -}}
+{{- range $i, $raw := .Values.models -}}
+{{- range $key := list "name" "servedModelName" -}}
+{{- with (get $raw $key) }}{{ if not (hasKey $seen (printf "id:%s" .)) }}{{ $_ := set $seen (printf "id:%s" .) (printf "models[%d].%s" $i $key) }}{{ end }}{{ end -}}
+{{- end -}}
+{{- end -}}
 {{- range $i, $raw := .Values.models -}}
 {{- $m := include "vllm-models.deepMerge" (dict "base" $defaults "over" $raw) | fromJson -}}
 {{- $name := $m.name | required (printf "models[%d].name is required: the model id used in API requests and resource names" $i) -}}
@@ -59,6 +65,12 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- $_ := set $derived "servedModelName" ($m.servedModelName | default $name) -}}
 {{- $_ := set $derived "localPath" (hasPrefix "/" $url) -}}
 {{- $_ := set $derived "startupTimeoutSeconds" (int $m.startupTimeoutSeconds) -}}
+{{- $_ := set $derived "loraAdapters" (include "vllm-models.model.loraAdapters" (dict "context" $ctx "index" $i "model" $m "seen" $seen) | fromJsonArray) -}}
+{{- if $m.loraAdapters -}}
+{{- $limits := include "vllm-models.model.loraLimits" $m | fromJson -}}
+{{- $_ := set $m.vllmConfig "maxLoras" ($m.vllmConfig.maxLoras | default $limits.maxLoras) -}}
+{{- $_ := set $m.vllmConfig "maxLoraRank" ($m.vllmConfig.maxLoraRank | default $limits.maxLoraRank) -}}
+{{- end -}}
 {{- $_ := set $derived "args" (include "vllm-models.model.engineArgs" (dict "context" $ctx "model" $m "derived" $derived) | fromJsonArray) -}}
 {{- /* the model as `vllm-models generate` expands it (expand.py), so both render the same checksum */ -}}
 {{- $_ := set $m "requestGPU" $derived.gpus -}}
@@ -186,8 +198,68 @@ positional argument). JSON list; (dict "context" .. "model" .. "derived" ..).
 {{- if hasKey $vc "enablePrefixCaching" -}}
 {{- $args = append $args (ternary "--enable-prefix-caching" "--no-enable-prefix-caching" (eq (toString $vc.enablePrefixCaching) "true")) -}}
 {{- end -}}
+{{- with .derived.loraAdapters -}}
+{{- $args = concat $args (list "--enable-lora" (printf "--max-loras=%d" (int $vc.maxLoras)) (printf "--max-lora-rank=%d" (int $vc.maxLoraRank))) -}}
+{{- /* one --lora-modules with every adapter: vLLM keeps only the last of repeated ones */ -}}
+{{- $args = append $args "--lora-modules" -}}
+{{- range . }}{{ $args = append $args (printf "%s=%s" .name .path) }}{{ end -}}
+{{- end -}}
 {{- range $vc.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
 {{- toJson $args -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.loraAdapters: the model's LoRA adapters as the engine and the stage-weights container
+use them: `{name, source, revision, path, staged}`. `path` is what --lora-modules names: for a repo id, a
+link in the weight cache that stage-weights points at the staged snapshot of the pinned revision; for a
+local path, that path. With staging off, vLLM fetches a repo id itself (its default revision only).
+Fails on an adapter name another model or adapter already uses (they share the router's model list).
+JSON list; (dict "context" .. "index" .. "model" .. "seen" ..), `seen` collecting names across models.
+*/}}
+{{- define "vllm-models.model.loraAdapters" -}}
+{{- $ctx := .context -}}
+{{- $out := list -}}
+{{- $staging := $ctx.Values.engine.stageWeights.enabled -}}
+{{- range $j, $a := .model.loraAdapters -}}
+{{- $where := printf "models[%d].loraAdapters[%d]" $.index $j -}}
+{{- $name := $a.name | required (printf "%s.name is required: the model id clients send to use the adapter" $where) -}}
+{{- $source := $a.source | required (printf "%s.source is required (adapter %q): a Hugging Face repo id such as org/name, or an absolute local path" $where $name) -}}
+{{- with get $.seen (printf "id:%s" $name) -}}
+{{- fail (printf "%s.name %q is already the model id of %s: adapters and models share the router's model list" $where $name .) -}}
+{{- end -}}
+{{- with get $.seen (printf "adapter:%s" $name) -}}
+{{- fail (printf "%s.name %q is used twice (first at %s): adapters and models share the router's model list" $where $name .) -}}
+{{- end -}}
+{{- $_ := set $.seen (printf "adapter:%s" $name) $where -}}
+{{- $local := hasPrefix "/" $source -}}
+{{- if and $local $a.revision -}}
+{{- fail (printf "%s (adapter %q): revision pins a Hugging Face repo id, but source %q is a local path" $where $name $source) -}}
+{{- end -}}
+{{- $path := $source -}}
+{{- if and (not $local) $staging -}}
+{{- $path = printf "%s/vllm-models-lora/%s" $ctx.Values.engine.cacheMountPath $name -}}
+{{- else if and (not $local) $a.revision -}}
+{{- fail (printf "%s (adapter %q): engine.stageWeights.enabled=false leaves the download to vLLM, which fetches an adapter only at its default revision; unset revision or enable stageWeights" $where $name) -}}
+{{- end -}}
+{{- $out = append $out (dict "name" $name "source" $source "revision" ($a.revision | default "") "path" $path "staged" (and (not $local) $staging)) -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.loraLimits: the engine's LoRA limits when not written (the generator's lora.py):
+`maxLoras` one slot per adapter, `maxLoraRank` the smallest size vLLM accepts that holds every declared
+adapter `rank`, else vLLM's 16. JSON; call with the merged model.
+*/}}
+{{- define "vllm-models.model.loraLimits" -}}
+{{- $maxRank := 0 -}}
+{{- range .loraAdapters }}{{ if hasKey . "rank" }}{{ $maxRank = max $maxRank (int .rank) }}{{ end }}{{ end -}}
+{{- $rank := 16 -}}
+{{- if gt (int $maxRank) 0 -}}
+{{- $rank = 512 -}}
+{{- range $size := list 512 320 256 128 64 32 16 8 1 }}{{ if ge $size (int $maxRank) }}{{ $rank = $size }}{{ end }}{{ end -}}
+{{- end -}}
+{{- toJson (dict "maxLoras" (len .loraAdapters) "maxLoraRank" $rank) -}}
 {{- end -}}
 
 {{/*

@@ -8,6 +8,11 @@ text completions with and without SSE streaming, embeddings, ``/tokenize``, the 
 router picked.
 
     python -m vllm_models.local.simengine --port 18001 --model llama3 --engine-id llama3 [--api-key KEY]
+        [--lora-modules sql=/adapters/sql ...]
+
+LoRA adapters given with ``--lora-modules`` (``name=path`` or vLLM's JSON form) are served as vLLM serves
+them: listed on ``/v1/models`` after the base model (``parent`` the base, ``root`` the path), and a request
+naming one is answered under that name.
 
 Loopback only (``--host`` defaults to 127.0.0.1). ``GET /sim/stats`` returns per-route request counts.
 """
@@ -80,11 +85,18 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
 
 
 def _check_model(request: web.Request, body: dict[str, Any]) -> web.Response | None:
-    served = request.app[CONFIG].model
+    cfg = request.app[CONFIG]
     model = body.get("model")
-    if model is not None and model != served:
+    if model is not None and model != cfg.model and model not in cfg.lora:
         return _error(404, f"The model `{model}` does not exist.", "NotFoundError", "model")
     return None
+
+
+def _answering(request: web.Request, body: dict[str, Any]) -> str:
+    """The model an answer names: the adapter a request asked for, else the base model."""
+    cfg = request.app[CONFIG]
+    model = body.get("model")
+    return model if isinstance(model, str) and model in cfg.lora else str(cfg.model)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -103,7 +115,20 @@ async def models(request: web.Request) -> web.Response:
         "max_model_len": MAX_MODEL_LEN,
         "permission": [],
     }
-    return web.json_response({"object": "list", "data": [card]})
+    adapters = [
+        {
+            "id": name,
+            "object": "model",
+            "created": cfg.started,
+            "owned_by": "vllm",
+            "root": path,
+            "parent": cfg.model,
+            "max_model_len": None,
+            "permission": [],
+        }
+        for name, path in cfg.lora.items()
+    ]
+    return web.json_response({"object": "list", "data": [card, *adapters]})
 
 
 def _usage(prompt: str, completion: str) -> dict[str, int]:
@@ -122,10 +147,11 @@ async def _completion(request: web.Request, chat: bool) -> web.StreamResponse:
     kind = "chatcmpl" if chat else "cmpl"
     rid = f"{kind}-{cfg.engine_id}-{cfg.seq}"
     prompt = _prompt_text(body)
-    text = f"engine={cfg.engine_id} model={cfg.model} reply to: {prompt}"
+    model = _answering(request, body)
+    text = f"engine={cfg.engine_id} model={model} reply to: {prompt}"
     if cfg.delay:
         await asyncio.sleep(cfg.delay)
-    common = {"id": rid, "created": int(time.time()), "model": cfg.model, "system_fingerprint": cfg.engine_id}
+    common = {"id": rid, "created": int(time.time()), "model": model, "system_fingerprint": cfg.engine_id}
     if not body.get("stream"):
         if chat:
             choice: dict[str, Any] = {
@@ -204,7 +230,7 @@ async def embeddings(request: web.Request) -> web.Response:
             "id": f"embd-{cfg.engine_id}-{cfg.seq}",
             "object": "list",
             "created": int(time.time()),
-            "model": cfg.model,
+            "model": _answering(request, body),
             "data": data,
             "usage": usage,
         }
@@ -240,7 +266,7 @@ async def render(request: web.Request) -> web.Response:
         return bad
     prompt = _prompt_text(body)
     return web.json_response(
-        {"prompt": prompt, "prompt_token_ids": _tokens(prompt) or [1], "model": request.app[CONFIG].model}
+        {"prompt": prompt, "prompt_token_ids": _tokens(prompt) or [1], "model": _answering(request, body)}
     )
 
 
@@ -326,9 +352,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--api-key", default="", help="require 'Authorization: Bearer KEY' on /v1/*, like vLLM")
     p.add_argument("--delay", type=float, default=0.0, help="seconds before each completion answers")
     p.add_argument("--token-interval", type=float, default=0.0, help="seconds between streamed tokens")
+    p.add_argument(
+        "--lora-modules",
+        nargs="*",
+        default=[],
+        metavar="NAME=PATH",
+        help="LoRA adapters served besides the model, as vLLM takes them: name=path or a JSON object",
+    )
     args = p.parse_args(argv)
     args.engine_id = args.engine_id or args.model
+    args.lora = lora_modules(args.lora_modules, p)
     return args
+
+
+def lora_modules(values: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Adapter name -> path, from `name=path` items or JSON objects `{"name": ..., "path": ...}`."""
+    out: dict[str, str] = {}
+    for item in values:
+        if item.lstrip().startswith("{"):
+            try:
+                obj = json.loads(item)
+                name, path = str(obj["name"]), str(obj["path"])
+            except (ValueError, KeyError, TypeError):
+                parser.error(f"--lora-modules: invalid JSON adapter {item!r}")
+        elif item.count("=") == 1:
+            name, path = item.split("=")
+        else:
+            parser.error(f"--lora-modules: expected name=path, got {item!r}")
+        out[name] = path
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ class Engine:
     log_dir: Path
     proc: Proc | None = None
     token_interval: float = 0.0  # seconds between streamed tokens: shows whether a router buffers
+    lora_modules: list[str] = field(default_factory=list)  # rendered `--lora-modules` items, name=path
 
     @property
     def engine_id(self) -> str:
@@ -57,6 +58,11 @@ class Engine:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def adapters(self) -> list[str]:
+        """The LoRA adapter names the engine serves besides its model."""
+        return [m.split("=", 1)[0] for m in self.lora_modules]
+
     def start(self) -> None:
         argv = [sys.executable, "-m", "vllm_models.local.simengine", "--port", str(self.port)]
         argv += ["--model", self.served_name, "--engine-id", self.engine_id]
@@ -64,6 +70,8 @@ class Engine:
             argv += ["--api-key", self.api_key]
         if self.token_interval:
             argv += ["--token-interval", str(self.token_interval)]
+        if self.lora_modules:
+            argv += ["--lora-modules", *self.lora_modules]
         log = self.log_dir / f"{self.engine_id}.log"
         # Known to the caller before it runs: an interrupt right after the start still stops it.
         self.proc = Proc(self.engine_id, argv, base_env(), log)
@@ -133,9 +141,11 @@ def engines_from(release: Release, log_dir: Path) -> dict[str, Engine]:
             raise LocalRunError(f"{model}: no --served-model-name in {args}")
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
         env = release.env(container)
+        _, lora = take_flag(args, "--lora-modules")
         out[model] = Engine(
-            model, served[0], int(ports["http"]), env.get("VLLM_API_KEY", ""), free_port(), log_dir
-        )
+            model, served[0], int(ports["http"]), env.get("VLLM_API_KEY", ""), free_port(), log_dir,
+            lora_modules=lora,
+        )  # fmt: skip
     return out
 
 

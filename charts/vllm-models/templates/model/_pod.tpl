@@ -50,7 +50,11 @@ spec:
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- $stage := and $ctx.Values.engine.stageWeights.enabled (not $d.localPath) }}
+  {{- /* staging runs for the base weights (unless a local path) and for every adapter from the hub */}}
+  {{- $stageBase := and $ctx.Values.engine.stageWeights.enabled (not $d.localPath) }}
+  {{- $stagedAdapters := list }}
+  {{- range $d.loraAdapters }}{{ if .staged }}{{ $stagedAdapters = append $stagedAdapters (omit . "staged") }}{{ end }}{{ end }}
+  {{- $stage := or $stageBase (gt (len $stagedAdapters) 0) }}
   {{- if $stage }}
   initContainers:
     - name: stage-weights
@@ -60,50 +64,20 @@ spec:
         - python3
         - -c
         - |
-          # Pre-stage the weights into the cache so the engine can start offline (HF_HUB_OFFLINE=1).
-          # A cache completed before (marker file) makes no request to the hub; an interrupted download
-          # resumes (huggingface_hub keeps whole 10 MiB chunks, so a large file goes on from the last
-          # one); a wrong model id or revision exits non-zero with the hub's own message, which is also
-          # the pod's termination message.
-          import os, sys
-          from huggingface_hub import HfApi, snapshot_download
-          repo = os.environ["MODEL_ID"]
-          revision = os.environ.get("MODEL_REVISION") or None
-          ref = f"{repo}@{revision or 'default'}"
-          marker_dir = os.path.join(os.environ["HF_HOME"], "vllm-models-staged")
-          marker = os.path.join(marker_dir, ref.replace("/", "--"))
-          if os.path.exists(marker):
-              try:
-                  path = snapshot_download(repo, revision=revision, local_files_only=True)
-                  print(f"{ref} already staged at {path}", flush=True)
-                  sys.exit(0)
-              except Exception as e:
-                  print(f"{ref}: cache incomplete ({type(e).__name__}), downloading again", flush=True)
-          print(f"downloading {ref} into {os.environ['HF_HOME']}", flush=True)
-          try:
-              # ask the hub first: a wrong id, revision or a gated repo fails here with its message,
-              # and a partial cache is never taken for a complete one while the hub is unreachable
-              HfApi().repo_info(repo, revision=revision)
-              path = snapshot_download(repo, revision=revision)
-          except Exception as e:
-              msg = f"cannot stage {ref}: {type(e).__name__}: {e}"
-              print(msg, file=sys.stderr, flush=True)
-              try:
-                  with open(os.environ["TERMINATION_MESSAGE_PATH"], "w") as f:
-                      f.write(msg[:4000])
-              except OSError:
-                  pass
-              sys.exit(1)
-          os.makedirs(marker_dir, exist_ok=True)
-          with open(marker, "w") as f:
-              f.write(path + "\n")
-          print(f"staged {ref} at {path}", flush=True)
+          {{- $ctx.Files.Get "files/model/stage-weights.py" | nindent 10 }}
       env:
+        {{- if $stageBase }}
         - name: MODEL_ID
           value: {{ $m.modelURL | quote }}
         {{- with $m.revision }}
         - name: MODEL_REVISION
           value: {{ . | quote }}
+        {{- end }}
+        {{- end }}
+        {{- with $stagedAdapters }}
+        # [{name, source, revision, path}]: each adapter staged, then linked at the path --lora-modules names
+        - name: LORA_ADAPTERS
+          value: {{ toJson . | quote }}
         {{- end }}
         - name: HF_HOME
           value: {{ $hfHome | quote }}

@@ -42,8 +42,9 @@ router, `VLLM_API_KEY_<MODEL NAME>` (a DNS label: upper case, `-` as `_`). Call 
 {{- end -}}
 
 {{/*
-vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model, addressed by
-its Service DNS name (vllm-models.model.baseURL), prices when given, the master key from the env.
+vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model and one per LoRA
+adapter (at its base model's engine, which serves the adapter under its own name, at the base model's
+prices), addressed by the Service DNS name (vllm-models.model.baseURL), the master key from the env.
 */}}
 {{- define "vllm-models.router.litellmConfig" -}}
 {{- $ctx := . -}}
@@ -51,9 +52,13 @@ its Service DNS name (vllm-models.model.baseURL), prices when given, the master 
 {{- $models := (include "vllm-models.models" . | fromJson).models -}}
 model_list:
 {{- range $m := $models }}
-  - model_name: {{ $m.name | quote }}
+{{- /* the model, then each of its LoRA adapters: the same engine, asked for the adapter by its name */}}
+{{- $entries := list (dict "name" $m.name "engineModel" $m.derived.servedModelName) }}
+{{- range $m.derived.loraAdapters }}{{ $entries = append $entries (dict "name" .name "engineModel" .name) }}{{ end }}
+{{- range $e := $entries }}
+  - model_name: {{ $e.name | quote }}
     litellm_params:
-      model: {{ printf "hosted_vllm/%s" $m.derived.servedModelName | quote }}
+      model: {{ printf "hosted_vllm/%s" $e.engineModel | quote }}
       api_base: {{ include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | quote }}
       {{- if $m.derived.apiKeySecret }}
       api_key: {{ printf "os.environ/%s" (include "vllm-models.router.engineKeyEnv" $m) | quote }}
@@ -66,6 +71,7 @@ model_list:
       output_cost_per_token: {{ include "vllm-models.decimal" .outputCostPerToken }}
       {{- end }}
       {{- end }}
+{{- end }}
 {{- end }}
 {{- /* The ServiceMonitor scrapes without a key (LiteLLM >= 1.8x asks for one by default); the router's
 NetworkPolicy decides who reaches the port. router.litellm.settings may override any of these. */}}
@@ -103,6 +109,8 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
   /v1/models) plus pod discovery by the engine selector labels in the release namespace, on the engine
   port. vllm-router 0.1.17 ignores `--worker-urls` in IGW mode, so this is the only multi-model form.
 - discovery `static`: `--worker-urls` with every model's Service URL, single-model mode; one model only.
+  It proxies /v1/models and every request to that engine, so the model's LoRA adapters work; discovery
+  `kubernetes` registers an engine under its base model only, so the chart refuses adapters there.
 */}}
 {{- define "vllm-models.router.vllmRouterArgs" -}}
 {{- $ctx := . -}}
@@ -117,6 +125,11 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- $args = append $args (printf "%s=%s" $k (get $sel $k)) -}}
 {{- end -}}
 {{- $args = concat $args (list "--service-discovery-port" (toString (int $ctx.Values.engine.port)) "--service-discovery-namespace" $ctx.Release.Namespace) -}}
+{{- range $m := $models -}}
+{{- with $m.derived.loraAdapters -}}
+{{- fail (printf "router.engine=vllm-router with discovery=kubernetes cannot route LoRA adapters (model %q has %d): vllm-router 0.1.17 registers each engine under the first model of its /v1/models, so /v1/models leaves the adapters out and a request naming one is sent to any engine, where only the base model's answers; use router.engine=litellm, or router.vllmRouter.discovery=static for a single model (which forwards every request, adapters too, to its engine)" $m.name (len .)) -}}
+{{- end -}}
+{{- end -}}
 {{- else if eq $vr.discovery "static" -}}
 {{- if gt (len $models) 1 -}}
 {{- fail (printf "router.vllmRouter.discovery=static serves one model, but %d are listed: vllm-router 0.1.17 routes by model only in IGW mode, which ignores --worker-urls; use router.vllmRouter.discovery=kubernetes" (len $models)) -}}
