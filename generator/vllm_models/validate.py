@@ -30,7 +30,10 @@ def problems_of(data: Any, text: str | None = None) -> list[Problem]:
     if data is None:
         what = "the file is empty" if text is None or not text.strip() else "the file has only comments"
         return [Problem((), f"{what}; expected a list of models such as {EXAMPLE_ENTRY}")]
-    problems = schema_problems(data) + list(_non_finite(data))
+    problems = schema_problems(data)
+    # where the schema expects a number it words the problem itself (a quantity, a size); elsewhere this
+    reported = {p.path for p in problems}
+    problems += [p for p in _non_finite(data) if p.path not in reported]
     if isinstance(data, list):
         problems += cross_field_problems(data)
     return problems
