@@ -375,9 +375,11 @@ def check_document(content: bytes, workdir: Path, kind: str) -> Outcome:
     models.write_bytes(content)
     out.write_text(SENTINEL)
     validate = _check_run(kind, ["validate", "-f", str(models), "--no-preflight"], models)
-    # the master key Secret the recipes pass: without one the chart refuses to render the router
+    # the master key Secret the recipes pass: without one the chart refuses to render the router; the
+    # Prometheus an autoscaled model's KEDA trigger queries: without one the chart refuses the trigger
     generate_args = ["generate", "-f", str(models), "--no-preflight", "-o", str(out)]
-    generate = _check_run(kind, [*generate_args, "--router-master-key-secret", "vllm-api-key"], models)
+    chart_wide = ["--router-master-key-secret", "vllm-api-key", "--prometheus-url", "http://prometheus:9090"]
+    generate = _check_run(kind, [*generate_args, *chart_wide], models)
     leftovers = [p.name for p in workdir.iterdir() if p.name not in ("models.yaml", "values.yaml")]
     assert not leftovers, f"{kind}: generate left files behind: {leftovers}"
     if validate.exit_code == 1:

@@ -5,9 +5,12 @@ Imported by basename (`from render_helpers import ...`): pytest puts this direct
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import yaml
 
@@ -20,8 +23,10 @@ NAMESPACE = "vllm"
 # Kubernetes versions every rendered object must validate against: the oldest supported (Chart.yaml
 # kubeVersion >=1.30) and the pinned one (hack/lib/versions.sh).
 K8S_VERSIONS = ("1.30.0", f"1.{pinned_versions()['KUBERNETES_MINOR']}.0")
-# Custom resources: kubernetes-validate knows only built-in kinds. Anything else must validate.
+# Custom resources: kubernetes-validate knows only built-in kinds. Those with a vendored CRD schema
+# (tests/crds, hack/vendor-crds) validate against it; these groups have none; anything else must validate.
 CRD_GROUPS = ("monitoring.coreos.com/", "gateway.networking.k8s.io/")
+CRDS = REPO_ROOT / "tests" / "crds"
 
 
 @dataclass
@@ -68,11 +73,51 @@ def load_fixture(name: str) -> dict[str, Any]:
     return data
 
 
+def strict_schema(schema: Any) -> Any:
+    """A CRD's structural schema with unknown fields refused, as kubectl's strict field validation does
+    (Kubernetes drops them silently otherwise, so a typo would pass)."""
+    if isinstance(schema, list):
+        return [strict_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict_schema(v) for k, v in schema.items()}
+    if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        out.setdefault("additionalProperties", False)
+    return out
+
+
+@cache
+def vendored_crds() -> dict[tuple[str, str], tuple[str, jsonschema.Draft7Validator]]:
+    """(apiVersion, kind) -> (where the schema came from, its strict validator), for every vendored CRD."""
+    out = {}
+    for path in sorted(CRDS.glob("*/*.json")):
+        crd = json.loads(path.read_text(encoding="utf-8"))
+        for version, schema in crd["versions"].items():
+            validator = jsonschema.Draft7Validator(strict_schema(schema))
+            out[(f"{crd['group']}/{version}", crd["kind"])] = (crd["source"], validator)
+    return out
+
+
+def crd_errors(obj: dict[str, Any]) -> list[str] | None:
+    """What the vendored CRD schema of `obj`'s kind finds wrong in it; None when no CRD is vendored."""
+    found = vendored_crds().get((str(obj.get("apiVersion")), str(obj.get("kind"))))
+    if found is None:
+        return None
+    source, validator = found
+    ref = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+    return [f"{ref} at {e.json_path} ({source}): {e.message}" for e in validator.iter_errors(obj)]
+
+
 def strict_errors(objects: list[dict[str, Any]], version: str) -> list[str]:
-    """What strict Kubernetes OpenAPI validation of `version` finds wrong in rendered objects."""
+    """What strict Kubernetes OpenAPI validation of `version` (or the kind's vendored CRD schema) finds
+    wrong in rendered objects."""
     errors = []
     for obj in objects:
         ref = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        from_crd = crd_errors(obj)
+        if from_crd is not None:
+            errors += from_crd
+            continue
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
-from render_helpers import CHART, REPO_ROOT
+from render_helpers import CHART, REPO_ROOT, strict_schema
 from vllm_models.cli import cli
 
 pytestmark = pytest.mark.render
@@ -21,24 +21,11 @@ SOURCES = ["--chart-repo", "https://git.example.com/platform/vllm-models.git",
            "--values-repo", "https://git.example.com/ml-team/models.git"]  # fmt: skip
 
 
-def strict(schema: Any) -> Any:
-    """The CRD's structural schema with unknown fields refused, as kubectl's strict field validation
-    does (Kubernetes drops them silently otherwise, so a typo would pass)."""
-    if isinstance(schema, list):
-        return [strict(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: strict(v) for k, v in schema.items()}
-    if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-        out.setdefault("additionalProperties", False)
-    return out
-
-
 def crd_validator(kind: str) -> jsonschema.Draft7Validator:
     (path,) = CRDS.glob(f"argo-cd-*/{kind}.json")
     vendored = json.loads(path.read_text(encoding="utf-8"))
     assert vendored["source"].startswith("github.com/argoproj/argo-cd/v3@")
-    return jsonschema.Draft7Validator(strict(vendored["versions"]["v1alpha1"]))
+    return jsonschema.Draft7Validator(strict_schema(vendored["versions"]["v1alpha1"]))
 
 
 def argocd(*args: str) -> dict[str, Any]:
