@@ -242,12 +242,13 @@ def _line_edit(text: str, line: int, edit: str) -> str:
 @st.composite
 def mutated_documents(draw: st.DrawFn) -> bytes:
     """The valid fixtures and models.example.yaml, mutated as data (then dumped) or as text (so duplicate
-    keys, tabs and broken indentation reach the parser)."""
+    keys, tabs and broken indentation reach the parser); a free-form Kubernetes structure (affinity, ...)
+    only as a whole, since its inside is the API server's to check, not the generator's."""
     text = draw(st.sampled_from(SEED_DOCUMENTS)).read_text(encoding="utf-8")
     if draw(st.booleans()):
         data = yaml.safe_load(text)
         for _ in range(draw(st.integers(1, 3))):
-            data = draw(_mutated_data(data))
+            data = draw(_mutated_data(data, CHART_FREE_FORM))
         return _dump(data)
     for _ in range(draw(st.integers(1, 3))):
         edit = draw(st.sampled_from(["duplicate-line", "drop-line", "tab-indent", "crlf"]))
@@ -375,9 +376,11 @@ def check_document(content: bytes, workdir: Path, kind: str) -> Outcome:
     models.write_bytes(content)
     out.write_text(SENTINEL)
     validate = _check_run(kind, ["validate", "-f", str(models), "--no-preflight"], models)
-    # the master key Secret the recipes pass: without one the chart refuses to render the router
+    # the master key Secret the recipes pass: without one the chart refuses to render the router; the
+    # Prometheus an autoscaled model's KEDA trigger queries: without one the chart refuses the trigger
     generate_args = ["generate", "-f", str(models), "--no-preflight", "-o", str(out)]
-    generate = _check_run(kind, [*generate_args, "--router-master-key-secret", "vllm-api-key"], models)
+    chart_wide = ["--router-master-key-secret", "vllm-api-key", "--prometheus-url", "http://prometheus:9090"]
+    generate = _check_run(kind, [*generate_args, *chart_wide], models)
     leftovers = [p.name for p in workdir.iterdir() if p.name not in ("models.yaml", "values.yaml")]
     assert not leftovers, f"{kind}: generate left files behind: {leftovers}"
     if validate.exit_code == 1:

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from . import autoscaling
 from .errors import Problem
-from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, parallelism, replicas
+from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, parallelism, top_replicas
 from .lora import LORA_FLAGS, adapters, lora_problems
 from .quantity import QuantityError, parse_quantity
 from .schema import model_schema, resolve
@@ -156,7 +157,7 @@ def _limits(index: int, entry: dict[str, Any]) -> list[Problem]:
 
 def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Problem]:
     problems = []
-    mode, count = cache_mode(entry), replicas(entry)
+    mode, count = cache_mode(entry), top_replicas(entry)
     access = _str(entry, "pvcAccessMode") or "ReadWriteOnce"
     claim = _str(entry, "existingClaim")
     if claim is not None:
@@ -291,9 +292,10 @@ def _engine(index: int, entry: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def cross_field_problems(models: list[Any]) -> list[Problem]:
-    """Every cross-field problem of a list of (possibly partly invalid) model entries."""
-    problems = _duplicates(models) + lora_problems(models)
+def cross_field_problems(models: list[Any], provider: str = autoscaling.DEFAULT_PROVIDER) -> list[Problem]:
+    """Every cross-field problem of a list of (possibly partly invalid) model entries; ``provider`` is
+    the chart's ``autoscaling.provider`` the models will be deployed with."""
+    problems = _duplicates(models) + lora_problems(models) + autoscaling.problems(models, provider)
     claims: dict[str, int] = {}
     for index, entry in _dicts(models):
         name = _str(entry, "name")

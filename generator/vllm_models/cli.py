@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, argocd, capacity, gateway, placement, readiness, secret_destination
+from . import __version__, argocd, autoscaling, capacity, gateway, placement, readiness, secret_destination
 from . import verify as verify_module
 from .atomic import edit_lock, write_atomic
 from .edit import add_model, remove_model
@@ -96,6 +96,16 @@ preflight_option = click.option(
 )
 
 
+provider_option = click.option(
+    "--autoscaling-provider",
+    type=click.Choice(autoscaling.PROVIDERS),
+    envvar="VLLM_AUTOSCALING_PROVIDER",
+    show_envvar=True,
+    help="The chart's autoscaling.provider for models with autoscaling "
+    f"(default {autoscaling.DEFAULT_PROVIDER}); only keda scales a model to zero.",
+)
+
+
 def output_option(human: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """``-o/--output``: ``human`` for people, or ``json``: one document for scripts (the `just` recipes read
     that, never the text) with every problem in it; the problem lines still go to stderr for people."""
@@ -106,12 +116,12 @@ def output_option(human: str, what: str) -> Callable[[Callable[..., None]], Call
 
 
 def _validated(
-    models_file: Path, preflight: bool, output: str = "text"
+    models_file: Path, preflight: bool, output: str = "text", provider: str | None = None
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The valid models of a file and its capacity warnings (printed), or exit 1 with every problem."""
     display = str(models_file)
     try:
-        models = validate_file(models_file, display)
+        models = validate_file(models_file, display, provider or autoscaling.DEFAULT_PROVIDER)
     except VllmModelsError as e:
         _fail(e, output)
     problems = capacity_problems(models, display) if preflight else []
@@ -144,13 +154,14 @@ def cli() -> None:
 @cli.command()
 @file_option
 @preflight_option
+@provider_option
 @output_option("text", "the model count")
-def validate(models_file: Path, preflight: bool, output: str) -> None:
+def validate(models_file: Path, preflight: bool, autoscaling_provider: str | None, output: str) -> None:
     """Check models.yaml and report every problem.
 
     Schema, cross-field and capacity problems, all at once, as FILE::$.path: message.
     """
-    models, warnings = _validated(models_file, preflight, output)
+    models, warnings = _validated(models_file, preflight, output, autoscaling_provider)
     if output == "json":
         click.echo(json_document(str(models_file), warnings, model_count=len(models)), nl=False)
     else:
@@ -232,6 +243,13 @@ def validate(models_file: Path, preflight: bool, output: str) -> None:
     show_envvar=True,
     help="Router memory limit.",
 )
+@provider_option
+@click.option(
+    "--prometheus-url",
+    envvar="VLLM_PROMETHEUS_URL",
+    show_envvar=True,
+    help="autoscaling.prometheus.serverAddress: the Prometheus KEDA queries for autoscaled models.",
+)
 @preflight_option
 def generate(models_file: Path, output: Path | None, preflight: bool, **chart: Any) -> None:
     """Print (or write) the chart values for models.yaml.
@@ -240,7 +258,7 @@ def generate(models_file: Path, output: Path | None, preflight: bool, **chart: A
     settings come from the options or their environment variables.
     """
     options = ChartOptions(**chart)
-    models, _ = _validated(models_file, preflight)
+    models, _ = _validated(models_file, preflight, provider=options.autoscaling_provider)
     try:
         require_models(models, str(models_file))
     except VllmModelsError as e:
@@ -581,8 +599,9 @@ def not_ready_command() -> None:
 def placement_command(models_file: Path, release: str, namespace: str) -> None:
     """Check that some node of the live cluster can hold every replica of each model, right now.
 
-    Reads `kubectl get nodes -o json` then `kubectl get pods -A -o json` on stdin. Exit 1, with the reason
-    per node, when a model cannot be placed: `helm upgrade --wait` would wait for it until its timeout.
+    An autoscaled model must fit with minReplicas (at least one); up to maxReplicas is a warning. Reads
+    `kubectl get nodes -o json` then `kubectl get pods -A -o json` on stdin. Exit 1, with the reason per
+    node, when a model cannot be placed: `helm upgrade --wait` would wait for it until its timeout.
     """
     display = str(models_file)
     try:
@@ -593,10 +612,10 @@ def placement_command(models_file: Path, release: str, namespace: str) -> None:
     cluster = placement.nodes_from(nodes, pods, (namespace, release), {m["name"] for m in models})
     verdicts = placement.check(models, cluster)
     for i, v in enumerate(verdicts):
-        if v.all_fit:
+        if v.all_fit and v.top_fits:
             click.echo(v.line())
         else:
-            _report([Problem((i,), v.line(), file=display)])
+            _report([Problem((i,), v.line(), "error" if not v.all_fit else "warning", display)])
     if not all(v.all_fit for v in verdicts):
         sys.exit(1)
 

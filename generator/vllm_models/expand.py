@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import autoscaling
 from .lora import with_limits
 from .schema import apply_defaults, model_schema
 
@@ -52,9 +53,16 @@ def replicas(entry: dict[str, Any]) -> int:
     return _int(entry.get("replicaCount"), 1)
 
 
+def top_replicas(entry: dict[str, Any]) -> int:
+    """The most replicas the model may run: ``autoscaling.maxReplicas`` when autoscaled, else
+    ``replicaCount``. Caches, GPUs and placement are sized for it."""
+    top = autoscaling.max_replicas(entry)
+    return top if top is not None else replicas(entry)
+
+
 def default_cache_mode(entry: dict[str, Any]) -> str:
     """``per-replica`` when several replicas would share a volume that only one node may mount."""
-    if entry.get("existingClaim") or entry.get("pvcAccessMode") == RWX or replicas(entry) <= 1:
+    if entry.get("existingClaim") or entry.get("pvcAccessMode") == RWX or top_replicas(entry) <= 1:
         return SHARED
     return PER_REPLICA
 
@@ -73,8 +81,8 @@ def served_name(entry: dict[str, Any]) -> str:
 
 def effective_model(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry with the schema's defaults applied and the derived fields (served name, GPUs, tensor
-    parallel size, strategy, cache mode, LoRA limits) explicit, generator-only keys kept: what the
-    preflight reads.
+    parallel size, strategy, cache mode, autoscaling target, LoRA limits) explicit, generator-only keys
+    kept: what the preflight reads.
 
     Total on any mapping, because the preflight's public API takes entries nobody validated; only a valid
     entry's result means anything.
@@ -87,6 +95,8 @@ def effective_model(entry: dict[str, Any]) -> dict[str, Any]:
         out["vllmConfig"]["tensorParallelSize"] = tensor_parallel_size(entry)
     out.setdefault("strategy", "Recreate" if gpu_count > 0 else "RollingUpdate")
     out["cacheMode"] = cache_mode(entry)
+    if "autoscaling" in out:
+        out["autoscaling"] = autoscaling.effective(out)
     return with_limits(out)
 
 

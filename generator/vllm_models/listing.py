@@ -1,18 +1,21 @@
 """The ``list-models`` table: one row per model with its effective (defaulted, derived) settings, for
-people (scripts read ``list-models -o json``, the expanded models, never the table)."""
+people (scripts read ``list-models -o json``, the expanded models, never the table). An autoscaled
+model shows its replica range and the GPUs and caches it needs at ``maxReplicas``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .expand import PER_REPLICA, expand_model
+from . import autoscaling
+from .expand import PER_REPLICA, expand_model, top_replicas
 
 COLUMNS = ("NAME", "MODEL", "GPUS", "REPLICAS", "MAX LEN", "CACHE")
 
 
 def cache_cell(model: dict[str, Any]) -> str:
-    """The CACHE cell: ``50Gi (shared)``, ``50Gi <times>2 (per replica)``, ``claim x (shared)``, ..."""
-    count = model["replicaCount"]
+    """The CACHE cell: ``50Gi (shared)``, ``50Gi <times>2 (per replica)``, ``claim x (shared)``, ...; an
+    autoscaled model's per-replica caches counted at its maxReplicas."""
+    count = top_replicas(model)
     if model.get("existingClaim"):
         return f"claim {model['existingClaim']} (shared)"
     size = str(model["pvcStorage"])
@@ -30,13 +33,18 @@ def rows(models: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         gpus = str(model["requestGPU"])
         if model.get("gpuProduct"):
             gpus += f" {model['gpuProduct']}"
+        replicas = str(model["replicaCount"])
+        top = autoscaling.max_replicas(model)
+        if top is not None:
+            replicas = f"{autoscaling.min_replicas(model)}-{top} (autoscaled)"
+            gpus += f" ({model['requestGPU'] * top} at max)"
         max_len = model["vllmConfig"].get("maxModelLen")
         out.append(
             (
                 model["name"],
                 model["modelURL"],
                 gpus,
-                str(model["replicaCount"]),
+                replicas,
                 str(max_len) if max_len is not None else "model default",
                 cache_cell(model),
             )

@@ -6,14 +6,20 @@ CPU and memory minus what other pods already request, the model's GPU product an
 the nodes' taints against the model's tolerations. Pods of the release's own model are left out of the
 used resources, since an upgrade replaces them. This is the scheduler's arithmetic in brief, to say in
 seconds what `helm upgrade --wait` would otherwise find out at its timeout.
+
+An autoscaled model must fit with the replicas the upgrade waits for: its `minReplicas`, at least one
+(a new workload without `replicas` starts with one). Its replicas above that up to `maxReplicas` are
+tried on what is left, without taking it from the next models (they come and go with load): when they
+do not fit now, the verdict says so as a warning, since the autoscaler would leave them Pending.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from . import autoscaling
 from .expand import expand_model
 from .names import INSTANCE_LABEL, MODEL_LABEL
 from .quantity import parse_quantity
@@ -41,8 +47,22 @@ class Verdict:
     one_fits: bool
     all_fit: bool
     reasons: list[str] = field(default_factory=list)
+    top: int | None = None  # an autoscaled model's maxReplicas
+    top_placed: int = 0  # how many of them fit now
+    top_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def top_fits(self) -> bool:
+        return self.top is None or self.top_placed >= self.top
 
     def line(self) -> str:
+        if self.all_fit and self.top is not None:
+            if self.top_fits:
+                return f"{self.model}: fits ({self.replicas} replica(s) now, up to {self.top} autoscaled)"
+            return (
+                f"{self.model}: fits ({self.replicas} replica(s) now), but only {self.top_placed} of "
+                f"maxReplicas {self.top} would fit: " + "; ".join(self.top_reasons)
+            )
         if self.all_fit:
             return f"{self.model}: fits ({self.replicas} replica(s))"
         if self.one_fits:
@@ -155,28 +175,46 @@ def check(entries: list[dict[str, Any]], nodes: list[Node]) -> list[Verdict]:
         if model.get("gpuProduct"):
             selector[PRODUCT_LABEL] = str(model["gpuProduct"])
         tolerations = list(model.get("tolerations") or []) + (GPU_TOLERATIONS if want[GPU] > 0 else [])
-        replicas = int(model["replicaCount"])
-        placed, reasons = 0, {}
-        for _ in range(replicas):
-            node = None
-            for n in nodes:
-                why = _why_not(n, want, selector, tolerations)
-                if not why:
-                    node = n
-                    break
-                reasons[n.name] = why
-            if node is None:
-                break
-            for r in RESOURCES:
-                node.free[r] -= want[r]
-            placed += 1
-        verdicts.append(
-            Verdict(
-                model["name"],
-                replicas,
-                one_fits=placed >= 1 or replicas == 0,
-                all_fit=placed == replicas,
-                reasons=[f"{n}: {why}" for n, why in sorted(reasons.items())] if placed < replicas else [],
-            )
+        top = autoscaling.max_replicas(model)
+        replicas = max(autoscaling.min_replicas(model), 1) if top is not None else int(model["replicaCount"])
+        placed, reasons = _place(nodes, replicas, want, selector, tolerations)
+        verdict = Verdict(
+            model["name"],
+            replicas,
+            one_fits=placed >= 1 or replicas == 0,
+            all_fit=placed == replicas,
+            reasons=_listed(reasons) if placed < replicas else [],
         )
+        if top is not None:
+            spare = [replace(n, free=dict(n.free)) for n in nodes]
+            extra, top_reasons = _place(spare, max(top - replicas, 0), want, selector, tolerations)
+            verdict.top, verdict.top_placed = top, placed + extra
+            verdict.top_reasons = _listed(top_reasons) if not verdict.top_fits else []
+        verdicts.append(verdict)
     return verdicts
+
+
+def _listed(reasons: dict[str, str]) -> list[str]:
+    return [f"{n}: {why}" for n, why in sorted(reasons.items())]
+
+
+def _place(
+    nodes: list[Node], count: int, want: dict[str, Decimal], selector: dict[str, str], tolerations: list[Any]
+) -> tuple[int, dict[str, str]]:
+    """Place up to ``count`` replicas first fit, taking their resources from ``nodes``; (placed, why each
+    node refused)."""
+    placed, reasons = 0, {}
+    for _ in range(count):
+        node = None
+        for n in nodes:
+            why = _why_not(n, want, selector, tolerations)
+            if not why:
+                node = n
+                break
+            reasons[n.name] = why
+        if node is None:
+            break
+        for r in RESOURCES:
+            node.free[r] -= want[r]
+        placed += 1
+    return placed, reasons

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .autoscaling import DEFAULT_PROVIDER
 from .checks import cross_field_problems
 from .errors import InvalidInput, PathPart, Problem
 from .loader import EXAMPLE_ENTRY, parse_yaml, read_text
@@ -25,8 +26,9 @@ def _non_finite(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[Problem
             yield from _non_finite(item, (*path, index))
 
 
-def problems_of(data: Any, text: str | None = None) -> list[Problem]:
-    """Every problem of parsed models.yaml data (``text``: its source, to word an empty file)."""
+def problems_of(data: Any, text: str | None = None, provider: str = DEFAULT_PROVIDER) -> list[Problem]:
+    """Every problem of parsed models.yaml data (``text``: its source, to word an empty file;
+    ``provider``: the chart's ``autoscaling.provider``)."""
     if data is None:
         what = "the file is empty" if text is None or not text.strip() else "the file has only comments"
         return [Problem((), f"{what}; expected a list of models such as {EXAMPLE_ENTRY}")]
@@ -35,28 +37,32 @@ def problems_of(data: Any, text: str | None = None) -> list[Problem]:
     reported = {p.path for p in problems}
     problems += [p for p in _non_finite(data) if p.path not in reported]
     if isinstance(data, list):
-        problems += cross_field_problems(data)
+        problems += cross_field_problems(data, provider)
     return problems
 
 
-def check(data: Any, display: str, text: str | None = None) -> list[dict[str, Any]]:
+def check(
+    data: Any, display: str, text: str | None = None, provider: str = DEFAULT_PROVIDER
+) -> list[dict[str, Any]]:
     """The data as a list of models when valid; InvalidInput with every problem otherwise."""
-    problems = problems_of(data, text)
+    problems = problems_of(data, text, provider)
     if problems:
         raise InvalidInput(display, problems)
     models: list[dict[str, Any]] = data
     return models
 
 
-def validate_text(text: str, display: str) -> list[dict[str, Any]]:
+def validate_text(text: str, display: str, provider: str = DEFAULT_PROVIDER) -> list[dict[str, Any]]:
     """Parse and validate models.yaml text."""
-    return check(parse_yaml(text, display), display, text)
+    return check(parse_yaml(text, display), display, text, provider)
 
 
-def validate_file(path: Path, display: str | None = None) -> list[dict[str, Any]]:
+def validate_file(
+    path: Path, display: str | None = None, provider: str = DEFAULT_PROVIDER
+) -> list[dict[str, Any]]:
     """Read, parse and validate a models file; the valid list of models, or InvalidInput."""
     name = display if display is not None else str(path)
-    return validate_text(read_text(path, name), name)
+    return validate_text(read_text(path, name), name, provider)
 
 
 def require_models(models: list[dict[str, Any]], display: str) -> None:

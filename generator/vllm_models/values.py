@@ -47,6 +47,8 @@ class ChartOptions:
     router_request_cpu: str | None = None
     router_request_memory: str | None = None
     router_limit_memory: str | None = None
+    autoscaling_provider: str | None = None
+    prometheus_url: str | None = None
 
 
 def _ordered(value: Any) -> Any:
@@ -73,6 +75,8 @@ def chart_values(models: list[dict[str, Any]], options: ChartOptions) -> dict[st
     _set(values, ("image", "tag"), options.image_tag)
     if options.hf_token_secret:
         values["hfToken"] = {"existingSecret": options.hf_token_secret, "secretKey": HF_TOKEN_KEY}
+    _set(values, ("autoscaling", "provider"), options.autoscaling_provider)
+    _set(values, ("autoscaling", "prometheus", "serverAddress"), options.prometheus_url)
     router: dict[str, Any] = {}
     _set(router, ("enabled",), options.router_enabled)
     _set(router, ("replicaCount",), options.router_replicas)

@@ -23,10 +23,18 @@ from vllm_models.local.stack import Router
 from tests.monitoring import dashboard_exprs, dashboard_of, exported, names_in, recorded, rule_exprs
 from tests.support import REPO_ROOT
 
-# vllm: metric names the repo refers to (the simulator imitates them for the router's metrics).
+# vllm: metric names the repo refers to: the simulator imitates them for the router's metrics, and a
+# model's autoscaling.metric (schemas/models.schema.json) scales on them.
 SIMENGINE = REPO_ROOT / "generator" / "vllm_models" / "local" / "simengine.py"
 ADAPTER = "tiny-lora"  # the LoRA adapter of values.yaml
-REFERRED_METRICS = sorted(set(re.findall(r"vllm:[a-z_]+", SIMENGINE.read_text(encoding="utf-8"))))
+MODELS_SCHEMA = REPO_ROOT / "schemas" / "models.schema.json"
+REFERRED_METRICS = sorted(
+    {
+        name
+        for path in (SIMENGINE, MODELS_SCHEMA)
+        for name in re.findall(r"vllm:[a-z0-9_]+", path.read_text("utf-8"))
+    }
+)
 
 
 @pytest.fixture

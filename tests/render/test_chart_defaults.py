@@ -21,8 +21,12 @@ from vllm_models.values import ChartOptions, chart_values
 
 pytestmark = pytest.mark.render
 
-# what every release sets beside its models (the router's key), the same on both sides
-CHART_WIDE = {"router": {"auth": {"masterKey": {"existingSecret": "router-master-key"}}}}
+# what every release sets beside its models (the router's key, the Prometheus of KEDA's triggers), the
+# same on both sides
+CHART_WIDE = {
+    "router": {"auth": {"masterKey": {"existingSecret": "router-master-key"}}},
+    "autoscaling": {"prometheus": {"serverAddress": "http://prometheus:9090"}},
+}
 VALID_MODELS = sorted((REPO_ROOT / "tests" / "fixtures" / "models" / "valid").glob("*.yaml"))
 
 

@@ -60,6 +60,68 @@ def model(**kw: object) -> dict:
             ["engineApiKey.existingSecret", "engineApiKey.value"],
             id="api-key-twice",
         ),
+        pytest.param(
+            {"models": [model(autoscaling={"enabled": True, "minReplicas": 3, "maxReplicas": 2})]},
+            ["models[0] (m): autoscaling.minReplicas 3 is above maxReplicas 2"],
+            id="autoscaling-min-above-max",
+        ),
+        pytest.param(
+            {
+                "models": [model(autoscaling={"enabled": True, "minReplicas": 0, "maxReplicas": 2})],
+                "autoscaling": {"provider": "hpa"},
+            },
+            ["autoscaling.minReplicas 0 (scale to zero) needs autoscaling.provider keda", "HPAScaleToZero"],
+            id="autoscaling-zero-with-hpa",
+        ),
+        pytest.param(
+            {"models": [model(autoscaling={"enabled": True})]},
+            ["autoscaling.maxReplicas is required"],
+            id="autoscaling-without-max",
+        ),
+        pytest.param(
+            {"models": [model(autoscaling={"enabled": True, "maxReplicas": 2})]},
+            ["autoscaling.prometheus.serverAddress is required with autoscaling.provider keda"],
+            id="autoscaling-keda-without-prometheus",
+        ),
+        pytest.param(
+            {
+                "models": [
+                    model(
+                        autoscaling={"enabled": True, "maxReplicas": 2, "metric": "vllm:num_requests_running"}
+                    )
+                ],
+                "autoscaling": {"provider": "hpa"},
+            },
+            ["autoscaling.target is required with metric vllm:num_requests_running"],
+            id="autoscaling-running-without-target",
+        ),
+        pytest.param(
+            {
+                "models": [
+                    model(
+                        autoscaling={
+                            "enabled": True,
+                            "maxReplicas": 2,
+                            "metric": "vllm:kv_cache_usage_perc",
+                            "target": 80,
+                        }
+                    )
+                ],
+                "autoscaling": {"provider": "hpa"},
+            },
+            ["autoscaling.target 80 is above 1"],
+            id="autoscaling-kv-target-percent",
+        ),
+        pytest.param(
+            {"models": [model(autoscaling={"enabled": True, "maxReplicas": 2, "minReplicas": -1})]},
+            ["/models/0/autoscaling/minReplicas"],
+            id="autoscaling-negative-min",
+        ),
+        pytest.param(
+            {"models": [model()], "autoscaling": {"provider": "knative"}},
+            ["/autoscaling/provider"],
+            id="autoscaling-unknown-provider",
+        ),
     ],
 )
 def test_fails_naming_the_value(render, values: dict, expected: list[str]) -> None:

@@ -347,6 +347,45 @@ def test_list_models_table() -> None:
     ]
 
 
+def test_list_models_shows_an_autoscaled_models_range_and_what_it_needs_at_the_top() -> None:
+    result = run("list-models", "-f", str(FIXTURES / "valid" / "autoscaling-keda-scale-to-zero.yaml"))
+    rows = [line.split("  ") for line in result.stdout.splitlines()[1:]]
+    cells = [[c.strip() for c in row if c.strip()] for row in rows]
+    assert cells[0][2:4] == ["1 NVIDIA-L4 (4 at max)", "1-4 (autoscaled)"]
+    assert cells[0][-1] == "50Gi \u00d74 (per replica)"
+    assert cells[1][2:4] == ["1 NVIDIA-L4 (2 at max)", "0-2 (autoscaled)"]
+
+
+def test_preflight_counts_gpus_and_caches_at_max_replicas() -> None:
+    path = FIXTURES / "valid" / "autoscaling-keda-scale-to-zero.yaml"
+    result = run("preflight", "-f", str(path), "-o", "json")
+    llama3, coder = json.loads(result.stdout)["models"]
+    assert (llama3["replicas"], llama3["min_replicas"], llama3["gpus_total"]) == (4, 1, 4)
+    assert llama3["pvc_total_gib"] == 200.0, "one 50Gi cache per replica at maxReplicas"
+    assert (coder["replicas"], coder["min_replicas"], coder["gpus_total"]) == (2, 0, 2)
+    table = run("preflight", "-f", str(path)).stdout
+    assert "autoscaled 1-4 replicas: at maxReplicas 4 GPUs, weight caches 200 GiB in all" in table
+
+
+def test_generate_writes_the_autoscaling_provider_and_prometheus_and_checks_the_provider(
+    tmp_path: Path,
+) -> None:
+    path = FIXTURES / "valid" / "autoscaling-keda-scale-to-zero.yaml"
+    url = "http://prometheus-operated.monitoring.svc:9090"
+    result = run("generate", "-f", str(path), "--no-preflight", env={"VLLM_PROMETHEUS_URL": url})
+    values = yaml.safe_load(result.stdout)
+    assert values["autoscaling"] == {"prometheus": {"serverAddress": url}}
+    assert values["models"][0]["autoscaling"] == {
+        "enabled": True,
+        "maxReplicas": 4,
+        "metric": "vllm:num_requests_waiting",
+        "minReplicas": 1,
+        "target": 5,
+    }, "defaults and the metric's target written out"
+    refused = run("generate", "-f", str(path), "--no-preflight", "--autoscaling-provider", "hpa")
+    assert refused.exit_code == 1 and "$[1].autoscaling.minReplicas: 0 (scale to zero)" in refused.stderr
+
+
 def test_list_models_json_has_the_effective_settings_scripts_read() -> None:
     result = run(
         "list-models", "-f", str(FIXTURES / "valid" / "replicas-rwo-per-replica-cache.yaml"), "-o", "json"

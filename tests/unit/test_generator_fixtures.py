@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from vllm_models.cli import cli
 
-from .helpers import CHART_SCHEMA, INVALID, VALID, expected_lines
+from .helpers import CHART_SCHEMA, INVALID, VALID, expected_lines, fixture_env
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +37,7 @@ def test_invalid_fixture_reports_exactly_its_expected_errors(path: Path, tmp_pat
     assert expected, f"{path.name} has no '# expect:' header"
     out = tmp_path / "values.yaml"
     for command in (["validate", "-f", str(path)], ["generate", "-f", str(path), "-o", str(out)]):
-        result = CliRunner().invoke(cli, command)
+        result = CliRunner(env=fixture_env(path)).invoke(cli, command)
         assert result.exit_code == 1, result.output
         assert result.stdout == ""
         assert result.stderr.splitlines() == [f"{path}::{line}" for line in expected]

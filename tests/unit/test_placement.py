@@ -106,3 +106,25 @@ def test_unreadable_cluster_state_is_invalid_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["placement", "-f", str(models_file)], input="{}")
     assert result.exit_code == 1
     assert "expected 2 JSON objects, got 1 document(s)" in result.stderr
+
+
+def test_an_autoscaled_model_must_fit_its_minimum_and_is_warned_when_its_maximum_would_not(
+    tmp_path: Path,
+) -> None:
+    """The upgrade waits for minReplicas (at least one, which a scale-to-zero model starts with); replicas
+    up to maxReplicas are tried on what is left without holding it from the next model."""
+    autoscaled = (
+        "- name: chat\n  modelURL: org/m\n  gpuProduct: NVIDIA-H100-80GB-HBM3\n  requestGPU: 4\n"
+        "  autoscaling: {enabled: true, minReplicas: %d, maxReplicas: %d}\n"
+        "- name: next\n  modelURL: org/n\n  gpuProduct: NVIDIA-H100-80GB-HBM3\n  requestGPU: 4\n"
+    )
+    code, out, err = place(tmp_path, autoscaled % (0, 2), [])
+    assert code == 0, err
+    assert out.splitlines()[0] == "chat: fits (1 replica(s) now, up to 2 autoscaled)"
+    assert out.splitlines()[1] == "next: fits (1 replica(s))", "the spare replica took no GPUs from the next"
+    code, out, err = place(tmp_path, autoscaled % (1, 3), [])
+    assert code == 0, "a maximum that does not fit now is a warning, not a refusal"
+    assert "::$[0]: warning: chat: fits (1 replica(s) now), but only 2 of maxReplicas 3 would fit:" in err
+    assert "gpu-h100: nvidia.com/gpu: 0 free, 4 requested" in err
+    code, _, err = place(tmp_path, autoscaled % (3, 3), [])
+    assert code == 1 and "chat: one replica fits, not all 3" in err

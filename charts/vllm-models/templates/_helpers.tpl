@@ -57,6 +57,8 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- $_ := set $seen $name true -}}
 {{- $where := dict "index" $i "model" $m -}}
 {{- $derived := include "vllm-models.model.parallelism" $where | fromJson -}}
+{{- $_ := set $derived "autoscaling" (include "vllm-models.model.autoscaling" (dict "context" $ctx "index" $i "model" $m) | fromJson) -}}
+{{- $_ := set $where "autoscaling" $derived.autoscaling -}}
 {{- $derived = merge $derived (include "vllm-models.model.cache" $where | fromJson) -}}
 {{- $derived = merge $derived (include "vllm-models.model.secretRefs" (dict "context" $ctx "model" $m) | fromJson) -}}
 {{- $img := $m.image | default dict -}}
@@ -82,7 +84,7 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 Secret values only as hashes, so a rotated key restarts the engines that read it */ -}}
 {{- $secretSums := dict "hfTokenValue" $derived.hfTokenValueSum "engineApiKeyValue" $derived.engineApiKeyValueSum -}}
 {{- $derived = omit $derived "hfTokenValueSum" "engineApiKeyValueSum" -}}
-{{- $sumInput := dict "model" (omit $m "replicaCount" "podDisruptionBudget" "pricing" "preflight") "derived" (omit $derived "replicas") "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "secrets" $secretSums -}}
+{{- $sumInput := dict "model" (omit $m "replicaCount" "podDisruptionBudget" "autoscaling" "pricing" "preflight") "derived" (omit $derived "replicas" "autoscaling") "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "secrets" $secretSums -}}
 {{- $_ := set $derived "checksum" (toJson $sumInput | sha256sum) -}}
 {{- $_ := set $m "derived" $derived -}}
 {{- $out = append $out $m -}}
@@ -124,23 +126,65 @@ size when the tensor size is derived; unwritten, it is their product. JSON.
 {{- end -}}
 
 {{/*
+vllm-models.model.autoscaling: the model's autoscaler settings, checked: `enabled`, `minReplicas`,
+`maxReplicas`, `metric`, `target` (the generator's rules, autoscaling.py). The target defaults per
+metric: 5 queued requests, 0.8 of the KV cache; running requests have no default. JSON;
+(dict "context" .. "index" .. "model" ..).
+*/}}
+{{- define "vllm-models.model.autoscaling" -}}
+{{- $a := .model.autoscaling | default dict -}}
+{{- $where := printf "models[%d] (%s): autoscaling" .index .model.name -}}
+{{- if not $a.enabled -}}
+{{- toJson (dict "enabled" false) -}}
+{{- else -}}
+{{- $provider := .context.Values.autoscaling.provider -}}
+{{- $min := hasKey $a "minReplicas" | ternary $a.minReplicas 1 | int -}}
+{{- if not (hasKey $a "maxReplicas") -}}
+{{- fail (printf "%s.maxReplicas is required when autoscaling.enabled: the most replicas (GPUs and caches are sized for it)" $where) -}}
+{{- end -}}
+{{- $max := int $a.maxReplicas -}}
+{{- if gt $min $max -}}
+{{- fail (printf "%s.minReplicas %d is above maxReplicas %d" $where $min $max) -}}
+{{- end -}}
+{{- if and (eq $min 0) (ne $provider "keda") -}}
+{{- fail (printf "%s.minReplicas 0 (scale to zero) needs autoscaling.provider keda; a HorizontalPodAutoscaler cannot scale to 0 without the HPAScaleToZero feature gate: set minReplicas 1 or use keda" $where) -}}
+{{- end -}}
+{{- $metric := $a.metric | default "vllm:num_requests_waiting" -}}
+{{- $defaults := dict "vllm:num_requests_waiting" 5 "vllm:kv_cache_usage_perc" 0.8 -}}
+{{- if not (or (hasKey $a "target") (hasKey $defaults $metric)) -}}
+{{- fail (printf "%s.target is required with metric %s: the running requests per replica to aim for, e.g. 3/4 of vllmConfig.maxNumSeqs" $where $metric) -}}
+{{- end -}}
+{{- $target := hasKey $a "target" | ternary $a.target (get $defaults $metric) -}}
+{{- if and (eq $metric "vllm:kv_cache_usage_perc") (gt (float64 $target) 1.0) -}}
+{{- fail (printf "%s.target %v is above 1: vllm:kv_cache_usage_perc is a fraction (0.8 = 80%% of the KV cache)" $where $target) -}}
+{{- end -}}
+{{- if and (eq $provider "keda") (not .context.Values.autoscaling.prometheus.serverAddress) -}}
+{{- fail (printf "%s: autoscaling.prometheus.serverAddress is required with autoscaling.provider keda (the Prometheus that scrapes the engines, e.g. http://prometheus-operated.monitoring.svc:9090)" $where) -}}
+{{- end -}}
+{{- toJson (dict "enabled" true "provider" $provider "minReplicas" $min "maxReplicas" $max "metric" $metric "target" $target) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 vllm-models.model.cache: replicas and the weight cache: one claim shared by every replica (a
 Deployment) or one per replica (a StatefulSet) when several replicas cannot mount one volume
-(docs/architecture.md). JSON; call with (dict "index" .. "model" ..).
+(docs/architecture.md). An autoscaled model is sized for its maxReplicas. JSON; call with
+(dict "index" .. "model" .. "autoscaling" ..).
 */}}
 {{- define "vllm-models.model.cache" -}}
 {{- $m := .model -}}
 {{- $replicas := int $m.replicaCount -}}
+{{- $top := .autoscaling.enabled | ternary .autoscaling.maxReplicas $replicas | int -}}
 {{- $cacheMode := "shared" -}}
-{{- if and (gt $replicas 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
+{{- if and (gt $top 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
 {{- $cacheMode = "per-replica" -}}
 {{- end -}}
 {{- with $m.cacheMode }}{{ $cacheMode = . }}{{ end -}}
 {{- if and (eq $cacheMode "per-replica") $m.existingClaim -}}
 {{- fail (printf "models[%d] (%s): cacheMode per-replica cannot use existingClaim %q; set cacheMode: shared or drop existingClaim" .index $m.name $m.existingClaim) -}}
 {{- end -}}
-{{- if and (eq $cacheMode "shared") (gt $replicas 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
-{{- fail (printf "models[%d] (%s): %d replicas cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" .index $m.name $replicas $m.pvcAccessMode) -}}
+{{- if and (eq $cacheMode "shared") (gt $top 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
+{{- fail (printf "models[%d] (%s): %d replicas cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" .index $m.name $top $m.pvcAccessMode) -}}
 {{- end -}}
 {{- toJson (dict "replicas" $replicas "accessMode" $m.pvcAccessMode "cacheMode" $cacheMode "kind" (ternary "StatefulSet" "Deployment" (eq $cacheMode "per-replica"))) -}}
 {{- end -}}

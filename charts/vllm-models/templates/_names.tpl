@@ -108,6 +108,15 @@ vllm-models.model.pdbName: the model's PodDisruptionBudget. Call with (dict "con
 {{- end -}}
 
 {{/*
+vllm-models.model.autoscalerName: the model's ScaledObject or HorizontalPodAutoscaler. KEDA names the
+HPA it makes for a ScaledObject `keda-hpa-<name>`: 9 + 52 characters still fit in 63.
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.autoscalerName" -}}
+{{- include "vllm-models.model.fullname" . -}}
+{{- end -}}
+
+{{/*
 vllm-models.model.serviceMonitorName: the model's ServiceMonitor. Call with (dict "context" $ "model" $model).
 */}}
 {{- define "vllm-models.model.serviceMonitorName" -}}

@@ -121,6 +121,10 @@ class ModelReport:
     pvc_gib: float | None = None
     pvc_headroom_gib: float | None = None
     suggested_max_model_len: int | None = None
+    replicas: int = 1  # the most replicas: autoscaling.maxReplicas when autoscaled, else replicaCount
+    min_replicas: int | None = None  # autoscaling.minReplicas when autoscaled, else None
+    gpus_total: int = 0  # GPUs of all replicas at `replicas`
+    pvc_total_gib: float | None = None  # weight caches at `replicas` (one per replica when per-replica)
     fixes: tuple[str, ...] = ()
     findings: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()

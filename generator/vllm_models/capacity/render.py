@@ -12,6 +12,8 @@ from .units import fmt_gib, fmt_int
 _COLUMNS = (
     "model",
     "GPU x n",
+    "replicas",
+    "GPUs",
     "weights/GPU",
     "KV B/token/GPU",
     "KV avail",
@@ -49,6 +51,8 @@ def _row(r: ModelReport) -> tuple[str, ...]:
     return (
         r.name,
         gpu,
+        str(r.replicas) if r.min_replicas is None else f"{r.min_replicas}-{r.replicas} auto",
+        str(r.gpus_total),
         fmt_gib(r.weights_per_gpu_gib),
         fmt_int(r.kv_bytes_per_token_per_gpu),
         avail,
@@ -69,8 +73,8 @@ def render_table(reports: list[ModelReport]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(
-        "* model default (maxModelLen not set); KV avail: rep. = engine-reported, est. = estimate; "
-        "host RAM and PVC: headroom"
+        "* model default (maxModelLen not set); GPUs: all replicas at the most (maxReplicas when "
+        "autoscaled); KV avail: rep. = engine-reported, est. = estimate; host RAM and PVC: headroom"
     )
     for r in reports:
         details = _details(r)
@@ -83,6 +87,11 @@ def render_table(reports: list[ModelReport]) -> str:
 
 def _details(r: ModelReport) -> list[str]:
     out: list[str] = []
+    if r.min_replicas is not None:
+        caches = "" if r.pvc_total_gib is None else f", weight caches {r.pvc_total_gib:.0f} GiB in all"
+        out.append(
+            f"autoscaled {r.min_replicas}-{r.replicas} replicas: at maxReplicas {r.gpus_total} GPUs{caches}"
+        )
     if r.kv_available_gib is not None:
         line = f"KV cache memory used: {r.kv_available_gib:.2f} GiB per GPU, {r.kv_source}"
         if r.kv_reported_gib is not None and r.kv_estimate_gib is not None:

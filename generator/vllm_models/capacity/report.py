@@ -67,6 +67,10 @@ def build_report(settings: ModelSettings, options: Options) -> ModelReport:
         kv_cache_dtype=settings.kv_cache_dtype,
         kv_reported_gib=settings.reported_kv_gib,
         notes=tuple(gpu_notes + arch_notes),
+        replicas=settings.replicas,
+        min_replicas=settings.min_replicas,
+        gpus_total=settings.gpus * settings.replicas,
+        pvc_total_gib=_caches_gib(settings),
     )
     report = _weights(report, settings)
     report = _kv(report, settings)
@@ -148,6 +152,13 @@ def _host_and_pvc(report: ModelReport, settings: ModelSettings) -> ModelReport:
         pvc_gib=pvc,
         pvc_headroom_gib=None if pvc is None else pvc - report.weights_gib,
     )
+
+
+def _caches_gib(settings: ModelSettings) -> float | None:
+    """Weight-cache storage at the most replicas: one cache per replica, or the one shared cache."""
+    if settings.pvc_gib is None:
+        return None
+    return settings.pvc_gib * (settings.replicas if settings.per_replica_cache else 1)
 
 
 def _capped(tokens: int, arch: Architecture) -> int:

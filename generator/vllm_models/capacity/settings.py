@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import autoscaling
 from ..errors import PathPart
-from ..expand import effective_model, parallelism, tensor_parallel_size
+from ..expand import PER_REPLICA, effective_model, parallelism, tensor_parallel_size, top_replicas
 from . import arithmetic as ar
 from .records import ModelReport
 from .units import QuantityError, gib
@@ -50,6 +51,9 @@ class ModelSettings:
     node_memory_gib: float | None
     overhead_gib: float | None
     architecture: dict[str, Any]  # preflight.architecture as written
+    replicas: int = 1  # the most replicas: autoscaling.maxReplicas when autoscaled, else replicaCount
+    min_replicas: int | None = None  # autoscaling.minReplicas when autoscaled
+    per_replica_cache: bool = False  # each replica its own weight cache (cacheMode per-replica)
 
     @classmethod
     def of(cls, index: int, entry: dict[str, Any]) -> ModelSettings:
@@ -88,6 +92,9 @@ class ModelSettings:
             node_memory_gib=_gib(pf.get("nodeMemory")),
             overhead_gib=_positive(pf.get("overheadGiB")),
             architecture=_mapping(pf.get("architecture")),
+            replicas=top_replicas(model),
+            min_replicas=autoscaling.min_replicas(model) if autoscaling.enabled(model) else None,
+            per_replica_cache=model.get("cacheMode") == PER_REPLICA,
         )
 
 
