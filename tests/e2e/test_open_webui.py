@@ -28,6 +28,8 @@ from tests.support import REPO_ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("router", ["litellm"], indirect=True)]
 
 MODELS = ("llama3", "qwen", "coder")
+# Chats by the id a user picks -> the model whose engine must answer (a LoRA adapter: its base model's).
+CHATS = {"llama3": "llama3", "qwen": "qwen", "coder": "coder", "llama3-sql": "llama3"}
 OPEN_WEBUI_VALUES = Path(__file__).with_name("open-webui-values.yaml")
 OPEN_WEBUI_VENV = REPO_ROOT / "hack" / "open-webui-venv"
 # The Secret open-webui-values.yaml names, as the cluster would hold it.
@@ -135,22 +137,26 @@ def test_the_admin_signs_in_again(open_webui: OpenWebUI, admin_token: str) -> No
     assert wrong.status_code == 400, wrong.text
 
 
-def test_open_webui_lists_the_served_models(webui: httpx.Client) -> None:
+def test_open_webui_lists_the_served_models(webui: httpx.Client, router: Router) -> None:
+    listed = httpx.get(f"{router.url}/v1/models", headers=router.headers(), timeout=60)
+    assert listed.status_code == 200, listed.text
+    served = {m["id"] for m in listed.json()["data"]}
+    assert served >= set(CHATS), served  # every model and the adapters
     r = webui.get("/api/models")
     assert r.status_code == 200, r.text
     from_router = sorted(m["id"] for m in r.json()["data"] if m.get("owned_by") == "openai")
-    assert from_router == sorted(MODELS), r.json()["data"]
+    assert from_router == sorted(served), r.json()["data"]
 
 
 def test_open_webui_refuses_a_request_without_a_token(open_webui: OpenWebUI) -> None:
     assert httpx.get(f"{open_webui.url}/api/models", timeout=60).status_code == 401
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", CHATS)
 def test_a_chat_in_open_webui_reaches_the_models_engine(webui: httpx.Client, model: str) -> None:
     body = {"model": model, "messages": [{"role": "user", "content": f"hello {model}"}], "stream": False}
     r = webui.post("/api/chat/completions", json=body)
     assert r.status_code == 200, r.text
     content = r.json()["choices"][0]["message"]["content"]
-    assert f"engine=sim-{model} " in content, content
+    assert f"engine=sim-{CHATS[model]} " in content, content
     assert f"reply to: hello {model}" in content, content
