@@ -19,6 +19,7 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 ROUTER_COMPONENT = "router"
 ENGINE_COMPONENT = "engine"
+OPEN_WEBUI_COMPONENT = "open-webui"
 # On the chart's ExternalSecrets (templates/external-secrets/): which of the release's secrets each fills.
 SECRET_LABEL = "vllm-models.io/secret"
 HF_TOKEN_ROLE = "hf-token"

