@@ -45,7 +45,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT)]
 
-from e2e_harness import VALUES, VENV_BIN, helm_template  # noqa: E402
+from e2e_harness import VENV_BIN, helm_template, without_lora_adapters  # noqa: E402
 from vllm_models.atomic import write_atomic  # noqa: E402
 from vllm_models.local.manifest import LocalRunError, Release  # noqa: E402
 from vllm_models.local.processes import Proc, free_port, wait_until  # noqa: E402
@@ -246,8 +246,8 @@ def properties(t: Target, engines: dict[str, Engine]) -> dict[str, str]:
 # --- candidates -------------------------------------------------------------------------------------
 
 
-def render(helm: str, c: Candidate) -> Release:
-    release = helm_template(helm, [VALUES], "engineApiKey.value=", *c.sets)
+def render(helm: str, c: Candidate, values: Path) -> Release:
+    release = helm_template(helm, [values], "engineApiKey.value=", *c.sets)
     if c.command:
         (deployment,) = release.component("Deployment", ROUTER_COMPONENT)
         container = deployment["spec"]["template"]["spec"]["containers"][0]
@@ -294,10 +294,15 @@ def start_caddy(upstream: str, workdir: Path, procs: list[Proc | Engine]) -> tup
 
 
 def start(
-    helm: str, c: Candidate, workdir: Path, procs: list[Proc | Engine], engines: dict[str, Engine]
+    helm: str,
+    c: Candidate,
+    values: Path,
+    workdir: Path,
+    procs: list[Proc | Engine],
+    engines: dict[str, Engine],
 ) -> Target:
     workdir.mkdir()
-    router = start_router(render(helm, c), workdir, procs, VENV_BIN, engines=engines)
+    router = start_router(render(helm, c, values), workdir, procs, VENV_BIN, engines=engines)
     t = Target(router.url, router.key, {m: router.model_id(m) for m in engines}, [router.proc])
     if c.caddy:
         t.url, caddy = start_caddy(router.url, workdir, procs)
@@ -364,7 +369,9 @@ def main() -> int:
     procs: list[Proc | Engine] = []
     with tempfile.TemporaryDirectory(prefix="router-bench-") as tmp:
         try:
-            engines = engines_from(helm_template(helm, [VALUES], "engineApiKey.value="), Path(tmp))
+            # the same models for every candidate: without LoRA adapters, which vllm-router cannot route
+            values = without_lora_adapters(Path(tmp))
+            engines = engines_from(helm_template(helm, [values], "engineApiKey.value="), Path(tmp))
             engines["qwen"].token_interval = TOKEN_INTERVAL
             for e in engines.values():
                 procs.append(e)
@@ -373,7 +380,7 @@ def main() -> int:
             rows["direct"] = measure(direct, args.requests), {}
             for c in candidates:
                 started, clock = len(procs), time.monotonic()
-                t = start(helm, c, Path(tmp) / c.name, procs, engines)
+                t = start(helm, c, values, Path(tmp) / c.name, procs, engines)
                 up = time.monotonic() - clock
                 rows[c.name] = measure(t, args.requests), properties(t, engines)
                 took = f"started in {up:.0f} s, measured and checked in {time.monotonic() - clock - up:.0f} s"

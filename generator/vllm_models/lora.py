@@ -79,7 +79,8 @@ def _names(models: list[Any]) -> Iterator[Problem]:
     for index, entry in enumerate(models):
         if not isinstance(entry, dict):
             continue
-        for a_index, adapter in enumerate(entry.get("loraAdapters") or []):
+        listed = entry.get("loraAdapters")
+        for a_index, adapter in enumerate(listed if isinstance(listed, list) else []):
             name = adapter.get("name") if isinstance(adapter, dict) else None
             if not isinstance(name, str):
                 continue

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
-from e2e_harness import VALUES, VENV_BIN, helm_template
+from e2e_harness import VALUES, VENV_BIN, helm_template, without_lora_adapters
 from vllm_models.local.processes import Proc
 from vllm_models.local.stack import Engine, Router, start_router
 
@@ -33,17 +32,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def without_lora_adapters(tmp: Path) -> Path:
-    """The tier's values without LoRA adapters: vllm-router's pod discovery cannot route them, so the chart
-    refuses them with it (test_lora_adapters.py shows why, against vllm-router itself)."""
-    values = yaml.safe_load(VALUES.read_text(encoding="utf-8"))
-    for model in values["models"]:
-        model.pop("loraAdapters", None)
-    path = tmp / "values-without-lora-adapters.yaml"
-    path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def start_release(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import yaml
 from vllm_models.local.manifest import Release
 
 from tests.support import REPO_ROOT
@@ -30,3 +31,14 @@ def helm_template(helm: str, values: list[Path], *sets: str) -> Release:
     if proc.returncode != 0:
         raise AssertionError(f"helm template failed: {proc.stderr}")
     return Release.parse(proc.stdout)
+
+
+def without_lora_adapters(tmp: Path) -> Path:
+    """The tier's values without LoRA adapters: vllm-router's pod discovery cannot route them, so the chart
+    refuses them with it (test_lora_adapters.py shows why, against vllm-router itself)."""
+    values = yaml.safe_load(VALUES.read_text(encoding="utf-8"))
+    for model in values["models"]:
+        model.pop("loraAdapters", None)
+    path = tmp / "values-without-lora-adapters.yaml"
+    path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
+    return path

@@ -5,8 +5,11 @@ against, tests/fixtures/metrics/)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
-from e2e_harness import VALUES, helm_template
+from conftest import VLLM_ROUTER_SETS
+from e2e_harness import VALUES, helm_template, without_lora_adapters
 from test_router import chat
 from vllm_models.local.stack import Router
 
@@ -20,12 +23,12 @@ MONITORING_SETS = (
 
 
 def test_dashboard_and_alerts_use_metrics_the_router_exports(
-    router: Router, client: httpx.Client, helm: str
+    router: Router, client: httpx.Client, helm: str, tmp_path: Path
 ) -> None:
-    engine_sets = ("router.engine=vllm-router", "router.auth.enabled=false", "engineApiKey.value=")
-    release = helm_template(
-        helm, [VALUES], *(engine_sets if router.engine == "vllm-router" else ()), *MONITORING_SETS
-    )
+    if router.engine == "vllm-router":
+        release = helm_template(helm, [without_lora_adapters(tmp_path)], *VLLM_ROUTER_SETS, *MONITORING_SETS)
+    else:
+        release = helm_template(helm, [VALUES], *MONITORING_SETS)
     prefix = "litellm_" if router.engine == "litellm" else "vllm_router_"
     used = {
         n
