@@ -44,7 +44,9 @@ def pool_objects(r: Rendered) -> list[dict[str, Any]]:
 
 def of_model(r: Rendered, kind: str, model: str) -> dict[str, Any]:
     (found,) = [
-        o for o in pool_objects(r) if o["kind"] == kind and o["metadata"]["labels"]["vllm-models.io/model"] == model
+        o
+        for o in pool_objects(r)
+        if o["kind"] == kind and o["metadata"]["labels"]["vllm-models.io/model"] == model
     ]
     return found
 
@@ -90,7 +92,9 @@ def test_enabled_renders_pool_route_and_picker_per_model(render) -> None:
     for model in ("alpha", "beta"):
         base = f"vllm-models-{model}"
         expected += [("HTTPRoute", base), ("InferencePool", base)]
-        expected += [(k, f"{base}-epp") for k in ("ConfigMap", "Deployment", "Role", "RoleBinding", "Service")]
+        expected += [
+            (k, f"{base}-epp") for k in ("ConfigMap", "Deployment", "Role", "RoleBinding", "Service")
+        ]
         expected += [("ServiceAccount", f"{base}-epp")]
     assert names == sorted(expected)
 
@@ -100,11 +104,15 @@ def test_pool_selects_exactly_its_models_engine_pods_on_the_engine_port(render, 
     r = render(ON)
     assert r.returncode == 0, r.stderr
     pool = of_model(r, "InferencePool", model)
-    chosen = [name for name, labels in pod_templates(r) if selects(pool["spec"]["selector"]["matchLabels"], labels)]
+    chosen = [
+        name for name, labels in pod_templates(r) if selects(pool["spec"]["selector"]["matchLabels"], labels)
+    ]
     workload = engine_workload(r, model)
     assert chosen == [f"{workload['kind']}/{workload['metadata']['name']}"]
     engine = workload["spec"]["template"]["spec"]["containers"]
-    ports = [p["containerPort"] for c in engine if c["name"] == "vllm" for p in c["ports"] if p["name"] == "http"]
+    ports = [
+        p["containerPort"] for c in engine if c["name"] == "vllm" for p in c["ports"] if p["name"] == "http"
+    ]
     assert pool["spec"]["targetPorts"] == [{"number": p} for p in ports]
     # selector labels only: a user label on the model must not widen or break the selection
     assert "helm.sh/chart" not in pool["spec"]["selector"]["matchLabels"]
@@ -161,7 +169,9 @@ def test_picker_rbac_covers_what_it_watches(render, model: str) -> None:
         if {"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE} in binding["subjects"]:
             role = r.get(binding["roleRef"]["kind"], binding["roleRef"]["name"])
             for rule in role["rules"]:
-                granted |= {(g, res, v) for g in rule["apiGroups"] for res in rule["resources"] for v in rule["verbs"]}
+                granted |= {
+                    (g, res, v) for g in rule["apiGroups"] for res in rule["resources"] for v in rule["verbs"]
+                }
     needed = {
         (group, resource, verb)
         for group, resource in [
@@ -179,7 +189,9 @@ def test_picker_rbac_covers_what_it_watches(render, model: str) -> None:
 
 
 @pytest.mark.parametrize(("model", "served"), [("alpha", "alpha"), ("beta", "org/beta-instruct")])
-def test_route_sends_the_models_requests_from_the_gateway_to_its_pool(render, model: str, served: str) -> None:
+def test_route_sends_the_models_requests_from_the_gateway_to_its_pool(
+    render, model: str, served: str
+) -> None:
     r = render(ON)
     assert r.returncode == 0, r.stderr
     route = of_model(r, "HTTPRoute", model)
@@ -207,7 +219,9 @@ def test_engines_admit_the_pickers_that_scrape_them(render) -> None:
     r = render(ON)
     assert r.returncode == 0, r.stderr
     (policy,) = [p for p in r.of_kind("NetworkPolicy") if p["metadata"]["name"] == "vllm-models-engines"]
-    sources = [s["podSelector"]["matchLabels"] for s in policy["spec"]["ingress"][0]["from"] if "podSelector" in s]
+    sources = [
+        s["podSelector"]["matchLabels"] for s in policy["spec"]["ingress"][0]["from"] if "podSelector" in s
+    ]
     for model in ("alpha", "beta"):
         pod = of_model(r, "Deployment", model)["spec"]["template"]["metadata"]["labels"]
         assert any(selects(s, pod) for s in sources)
@@ -241,3 +255,21 @@ def test_bad_pool_values_fail_with_what_to_fix(render, pool: dict[str, Any], mes
     r = render({**BASE, "inferencePool": pool})
     assert r.returncode != 0
     assert message in r.stderr
+
+
+def test_longest_names_keep_every_pool_object_within_63(render) -> None:
+    longest = "m" * 40  # the longest model name the models schema allows
+    values = {
+        **ON,
+        "models": [{"name": longest, "modelURL": "org/one"}, {"name": longest[:-1] + "y", "modelURL": "o/t"}],
+    }
+    values["nameOverride"] = "a-rather-long-chart-name-override-for-testing"
+    r = render(values, release="r" * 53)  # Helm's longest release name
+    assert r.returncode == 0, r.stderr
+    objects = pool_objects(r)
+    assert len(objects) == 16
+    for obj in objects:
+        assert len(obj["metadata"]["name"]) <= 63, f"{obj['kind']}/{obj['metadata']['name']}"
+    # the distinguishing part survives the cut: two models, two pools, two pickers
+    assert len({(o["kind"], o["metadata"]["name"]) for o in r.objects}) == len(r.objects)
+    assert {o["metadata"]["name"][-3:] for o in r.of_kind("InferencePool")} == {"mmm", "mmy"}
