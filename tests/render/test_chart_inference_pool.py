@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from render_helpers import K8S_VERSIONS, NAMESPACE, Rendered, strict_errors
 
 pytestmark = pytest.mark.render
@@ -273,3 +274,37 @@ def test_longest_names_keep_every_pool_object_within_63(render) -> None:
     # the distinguishing part survives the cut: two models, two pools, two pickers
     assert len({(o["kind"], o["metadata"]["name"]) for o in r.objects}) == len(r.objects)
     assert {o["metadata"]["name"][-3:] for o in r.of_kind("InferencePool")} == {"mmm", "mmy"}
+
+
+def litellm_models(r: Rendered) -> dict[str, dict[str, Any]]:
+    config = yaml.safe_load(r.get("ConfigMap", "vllm-models-router")["data"]["config.yaml"])
+    return {e["model_name"]: e["litellm_params"] for e in config["model_list"]}
+
+
+def test_router_sends_pooled_models_to_the_gateway_with_the_routes_header(render) -> None:
+    adapters = {**MODELS[1], "loraAdapters": [{"name": "beta-sql", "source": "org/beta-sql"}]}
+    pool = {**ON["inferencePool"], "models": ["beta"], "routerGatewayURL": "http://gw.gateway-system.svc/"}
+    r = render({**ON, "models": [MODELS[0], adapters], "inferencePool": pool})
+    assert r.returncode == 0, r.stderr
+    entries = litellm_models(r)
+    (route,) = r.of_kind("HTTPRoute")
+    (header,) = route["spec"]["rules"][0]["matches"][0]["headers"]
+    # the model and its adapter (served by the same engines) go through the Gateway, named as the route
+    # expects; the model without a pool keeps its Service
+    for name in ("beta", "beta-sql"):
+        assert entries[name]["api_base"] == "http://gw.gateway-system.svc/v1"
+        assert entries[name]["extra_headers"] == {header["name"]: header["value"]}
+    assert entries["alpha"]["api_base"] == f"http://vllm-models-alpha.{NAMESPACE}.svc.cluster.local:8000/v1"
+    assert "extra_headers" not in entries["alpha"]
+    # without routerGatewayURL the router keeps calling every Service
+    plain = litellm_models(render(ON))
+    assert all(e["api_base"].endswith(".svc.cluster.local:8000/v1") for e in plain.values())
+
+
+def test_router_via_gateway_needs_litellm(render) -> None:
+    pool = {**ON["inferencePool"], "routerGatewayURL": "http://gw.gateway-system.svc"}
+    values = {**ON, "inferencePool": pool, "router": {"engine": "vllm-router", "auth": {"enabled": False}}}
+    values["engineApiKey"] = {"value": ""}
+    r = render(values)
+    assert r.returncode != 0
+    assert "inferencePool.routerGatewayURL needs router.engine=litellm" in r.stderr
