@@ -105,10 +105,13 @@ def crd_manifest(group: str, kind: str) -> dict[str, Any]:
     """A CustomResourceDefinition rebuilt from the vendored one, to install into a test control plane."""
     vendored = vendored_crd(group, kind)
     names = vendored["names"]
+    metadata: dict[str, Any] = {"name": f"{names['plural']}.{group}"}
+    if "apiApproved" in vendored:  # required of a CRD in a *.k8s.io group
+        metadata["annotations"] = {"api-approved.kubernetes.io": vendored["apiApproved"]}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{names['plural']}.{group}"},
+        "metadata": metadata,
         "spec": {
             "group": group,
             "names": names,

@@ -122,11 +122,25 @@ def test_network_policy(everything: Rendered) -> None:
     (rule,) = np["spec"]["ingress"]
     sources = rule["from"]
     assert sources[0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "router"
-    assert [s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources[1:]] == [
+    # inferencePool is on: its endpoint pickers scrape the engines
+    assert sources[1]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "epp"
+    assert [s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources[2:]] == [
         "monitoring",
         "ingress-nginx",
     ]
     assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def test_inference_pool_options(everything: Rendered) -> None:
+    (pool,) = everything.of_kind("InferencePool")
+    assert pool["metadata"]["name"] == "ai-serving-coder-chat"
+    assert pool["spec"]["endpointPickerRef"]["failureMode"] == "FailClose"
+    route = everything.get("HTTPRoute", "ai-serving-coder-chat")
+    assert route["spec"]["hostnames"] == ["inference.example.com"]
+    assert route["spec"]["rules"][0]["timeouts"] == {"request": "600s"}
+    epp = everything.get("Deployment", "ai-serving-coder-chat-epp")["spec"]["template"]["spec"]
+    assert epp["tolerations"][0]["value"] == "routing"
+    assert "--v=3" in epp["containers"][0]["args"]
 
 
 def test_open_webui_options(everything: Rendered) -> None:

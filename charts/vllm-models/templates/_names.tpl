@@ -231,3 +231,20 @@ vllm-models.openWebUI.dataClaimName: the PVC of Open WebUI's data (users, chats,
 {{- define "vllm-models.openWebUI.dataClaimName" -}}
 {{- .Values.openWebUI.persistence.existingClaim | default (include "vllm-models.suffixed" (dict "context" . "suffix" "open-webui-data")) -}}
 {{- end -}}
+
+{{/*
+vllm-models.inferencePool.name: a model's InferencePool and its HTTPRoute: the model's base name (other
+kinds, so no clash with its Service). Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.inferencePool.name" -}}
+{{- include "vllm-models.model.fullname" . -}}
+{{- end -}}
+
+{{/*
+vllm-models.inferencePool.eppName: the endpoint picker of a model's InferencePool (Deployment, Service,
+ServiceAccount, Role, RoleBinding, ConfigMap): `<base>-epp`, at most 56 characters.
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.inferencePool.eppName" -}}
+{{- printf "%s-epp" (include "vllm-models.model.fullname" .) -}}
+{{- end -}}

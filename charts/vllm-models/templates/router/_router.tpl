@@ -44,14 +44,21 @@ router, `VLLM_API_KEY_<MODEL NAME>` (a DNS label: upper case, `-` as `_`). Call 
 {{/*
 vllm-models.router.litellmConfig: LiteLLM's config.yaml: one model_list entry per model and one per LoRA
 adapter (at its base model's engine, which serves the adapter under its own name, at the base model's
-prices), addressed by the Service DNS name (vllm-models.model.baseURL), the master key from the env.
+prices), addressed by the Service DNS name (vllm-models.model.baseURL) or, for a pooled model with
+inferencePool.routerGatewayURL, by the Gateway with the header its route matches; the master key from the env.
 */}}
 {{- define "vllm-models.router.litellmConfig" -}}
 {{- $ctx := . -}}
 {{- $r := include "vllm-models.router.values" . | fromJson -}}
 {{- $models := (include "vllm-models.models" . | fromJson).models -}}
+{{- /* models whose requests go through the inference Gateway (inferencePool.routerGatewayURL) */ -}}
+{{- $viaGateway := list -}}
+{{- if and .Values.inferencePool.enabled .Values.inferencePool.routerGatewayURL -}}
+{{- range (include "vllm-models.inferencePool.models" . | fromJson).models }}{{ $viaGateway = append $viaGateway (toString .name) }}{{ end -}}
+{{- end -}}
 model_list:
 {{- range $m := $models }}
+{{- $gateway := has (toString $m.name) $viaGateway }}
 {{- /* the model, then each of its LoRA adapters: the same engine, asked for the adapter by its name */}}
 {{- $entries := list (dict "name" $m.name "engineModel" $m.derived.servedModelName) }}
 {{- range $m.derived.loraAdapters }}{{ $entries = append $entries (dict "name" .name "engineModel" .name) }}{{ end }}
@@ -59,7 +66,16 @@ model_list:
   - model_name: {{ $e.name | quote }}
     litellm_params:
       model: {{ printf "hosted_vllm/%s" $e.engineModel | quote }}
+      {{- if $gateway }}
+      api_base: {{ printf "%s/v1" (trimSuffix "/" $ctx.Values.inferencePool.routerGatewayURL) | quote }}
+      {{- if $ctx.Values.inferencePool.httpRoute.matchModelHeader }}
+      {{- /* the route of the model's pool matches this header, whatever adapter the body asks for */}}
+      extra_headers:
+        {{ $ctx.Values.inferencePool.httpRoute.modelHeader | quote }}: {{ $m.derived.servedModelName | toString | quote }}
+      {{- end }}
+      {{- else }}
       api_base: {{ include "vllm-models.model.baseURL" (dict "context" $ctx "model" $m) | quote }}
+      {{- end }}
       {{- if $m.derived.apiKeySecret }}
       api_key: {{ printf "os.environ/%s" (include "vllm-models.router.engineKeyEnv" $m) | quote }}
       {{- end }}
