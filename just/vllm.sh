@@ -271,7 +271,7 @@ for m in json.load(sys.stdin)["models"]: print(m["name"])')
 cmd_logs() {
   local model; model=$(pick_model "${1:-}")
   use_cluster
-  kubectl logs -n "$NS" -l "$INSTANCE_SELECTOR,$MODEL_LABEL=$model" --all-containers --prefix --tail=200 -f
+  kubectl logs -n "$NS" -l "$ENGINE_SELECTOR,$MODEL_LABEL=$model" --all-containers --prefix --tail=200 -f
 }
 
 router_service() {

@@ -38,5 +38,8 @@ def shell_assignments(release: str) -> str:
         "MODEL_LABEL": MODEL_LABEL,
         "INSTANCE_SELECTOR": instance,
         "ROUTER_SELECTOR": f"{instance},{COMPONENT_LABEL}={ROUTER_COMPONENT}",
+        # a model's engine pods: other per-model pods (an inference pool's endpoint picker) carry the model
+        # label too
+        "ENGINE_SELECTOR": f"{instance},{COMPONENT_LABEL}={ENGINE_COMPONENT}",
     }
     return "".join(f"{key}={shlex.quote(value)}\n" for key, value in names.items())

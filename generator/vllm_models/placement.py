@@ -21,7 +21,7 @@ from typing import Any
 
 from . import autoscaling
 from .expand import expand_model
-from .names import INSTANCE_LABEL, MODEL_LABEL
+from .names import COMPONENT_LABEL, ENGINE_COMPONENT, INSTANCE_LABEL, MODEL_LABEL
 from .quantity import parse_quantity
 
 GPU = "nvidia.com/gpu"
@@ -103,7 +103,7 @@ def nodes_from(
         meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
         labels = meta.get("labels") or {}
         own = (meta.get("namespace", ""), labels.get(INSTANCE_LABEL)) == release
-        if own and labels.get(MODEL_LABEL) in models:
+        if own and labels.get(COMPONENT_LABEL) == ENGINE_COMPONENT and labels.get(MODEL_LABEL) in models:
             continue
         if status.get("phase") in ("Succeeded", "Failed") or not spec.get("nodeName"):
             continue

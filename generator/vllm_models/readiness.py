@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .names import COMPONENT_LABEL, MODEL_LABEL
+from .names import COMPONENT_LABEL, ENGINE_COMPONENT, MODEL_LABEL
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def not_ready(pods: dict[str, Any], events: dict[str, Any]) -> list[NotReady]:
         if _ready(pod) or pod.get("metadata", {}).get("deletionTimestamp"):
             continue
         labels = pod["metadata"].get("labels", {})
-        model = labels.get(MODEL_LABEL) or labels.get(COMPONENT_LABEL, "-")
+        component = labels.get(COMPONENT_LABEL, "-")
+        # an engine pod by its model; any other pod (router, endpoint picker) by its component
+        model = labels.get(MODEL_LABEL, component) if component == ENGINE_COMPONENT else component
         name = pod["metadata"]["name"]
         status = pod.get("status", {})
         unscheduled = next(

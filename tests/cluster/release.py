@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from vllm_models.names import COMPONENT_LABEL, ENGINE_COMPONENT, MODEL_LABEL
 
 from tests.cluster.conftest import kubectl
 from tests.support import REPO_ROOT, require_tool
@@ -87,7 +88,8 @@ class Release:
         return self.helm(*args, check=False, timeout=600)
 
     def pods(self, model: str) -> list[dict[str, Any]]:
-        out = self.kubectl("get", "pods", "-l", f"vllm-models.io/model={model}", "-o", "json").stdout
+        selector = f"{COMPONENT_LABEL}={ENGINE_COMPONENT},{MODEL_LABEL}={model}"
+        out = self.kubectl("get", "pods", "-l", selector, "-o", "json").stdout
         return [p for p in json.loads(out)["items"] if not p["metadata"].get("deletionTimestamp")]
 
     def objects(self, kind: str, selector: str = "") -> list[dict[str, Any]]:

@@ -63,18 +63,29 @@ def test_two_l4_gpus_on_a_one_gpu_l4_node_is_refused_with_the_reason(tmp_path: P
     assert "gpu-h100: nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3, model needs NVIDIA-L4" in err
 
 
+def engine_labels(release: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "engine",
+        "vllm-models.io/model": "llama3",
+    }
+
+
 def test_gpus_held_by_another_release_count_but_the_models_own_pods_do_not(tmp_path: Path) -> None:
     models = "- name: llama3\n  modelURL: org/m\n  gpuProduct: NVIDIA-L4\n"
-    other = pod("gpu-l4", 1, {"app.kubernetes.io/instance": "someone-else", "vllm-models.io/model": "llama3"})
+    other = pod("gpu-l4", 1, engine_labels("someone-else"))
     code, _, err = place(tmp_path, models, [other])
     assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
-    own = pod("gpu-l4", 1, {"app.kubernetes.io/instance": "vllm-models", "vllm-models.io/model": "llama3"})
+    own = pod("gpu-l4", 1, engine_labels("vllm-models"))
     code, out, _ = place(tmp_path, models, [own])  # an upgrade replaces it: its GPU is free for the new pod
     assert code == 0 and out == "llama3: fits (1 replica(s))\n"
-    namesake = pod(
-        "gpu-l4", 1, {"app.kubernetes.io/instance": "vllm-models", "vllm-models.io/model": "llama3"}, "team-b"
-    )
+    namesake = pod("gpu-l4", 1, engine_labels("vllm-models"), "team-b")
     code, _, err = place(tmp_path, models, [namesake])  # the same release name in another namespace counts
+    assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
+    picker = pod(
+        "gpu-l4", 1, {**engine_labels("vllm-models"), "app.kubernetes.io/component": "epp"}
+    )
+    code, _, err = place(tmp_path, models, [picker])  # not the model's engine: an upgrade keeps it
     assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
 
 

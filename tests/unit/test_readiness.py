@@ -65,3 +65,10 @@ def test_without_a_status_reason_the_latest_warning_event_says_why() -> None:
     ]}  # fmt: skip
     (line,) = not_ready({"items": [pod("a-0", "a", {"phase": "Pending"})]}, events)
     assert line.reason == "FailedAttachVolume: Multi-Attach error"
+
+
+def test_a_models_endpoint_picker_is_named_by_its_component_not_as_the_model() -> None:
+    picker = pod("llama-epp-0", "llama", {"phase": "Pending"})
+    picker["metadata"]["labels"]["app.kubernetes.io/component"] = "epp"
+    (line,) = not_ready({"items": [picker]}, {"items": []})
+    assert str(line).startswith("epp: pod llama-epp-0 Pending"), str(line)
