@@ -82,9 +82,7 @@ def test_gpus_held_by_another_release_count_but_the_models_own_pods_do_not(tmp_p
     namesake = pod("gpu-l4", 1, engine_labels("vllm-models"), "team-b")
     code, _, err = place(tmp_path, models, [namesake])  # the same release name in another namespace counts
     assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
-    picker = pod(
-        "gpu-l4", 1, {**engine_labels("vllm-models"), "app.kubernetes.io/component": "epp"}
-    )
+    picker = pod("gpu-l4", 1, {**engine_labels("vllm-models"), "app.kubernetes.io/component": "epp"})
     code, _, err = place(tmp_path, models, [picker])  # not the model's engine: an upgrade keeps it
     assert code == 1 and "gpu-l4: nvidia.com/gpu: 0 free, 1 requested" in err
 
