@@ -22,14 +22,14 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import REPO_ROOT, TOOLS_BIN
+from tests.support import REPO_ROOT, TOOLS_BIN, crd_manifest
 
 TEST_CLUSTER_NAME = "vllm-models-test"
 TEST_CLUSTER_DIR = REPO_ROOT / ".tools" / "test-cluster"
@@ -84,6 +84,27 @@ def kubectl(
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return result
+
+
+@contextlib.contextmanager
+def installed_crds(kubeconfig: str | Path, crds: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """The CRDs of ``crds`` ((group, kind) pairs) from their vendored schemas (tests/crds), established.
+    A cluster that already has one (a real operator) keeps its own; only what was created here is removed."""
+    created, names = [], []
+    for group, kind in crds:
+        crd = crd_manifest(group, kind)
+        name = crd["metadata"]["name"]
+        names.append(f"crd/{name}")
+        if kubectl(kubeconfig, "get", "crd", name, check=False).returncode != 0:
+            crd["metadata"]["labels"] = {"vllm-models.io/test-crd": "true"}
+            kubectl(kubeconfig, "create", "-f", "-", input=json.dumps(crd))
+            created.append(name)
+    kubectl(kubeconfig, "wait", "--for=condition=Established", *names, "--timeout=60s")
+    try:
+        yield
+    finally:
+        for name in created:
+            kubectl(kubeconfig, "delete", "crd", name, "--wait=false", check=False)
 
 
 def kubectl_json(kubeconfig: str | Path, *args: str) -> Any:

@@ -19,39 +19,21 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.conftest import kubectl
+from tests.cluster.conftest import installed_crds, kubectl
 from tests.cluster.release import Release
-from tests.support import REPO_ROOT, crd_manifest, readme_external_secrets_example
+from tests.support import REPO_ROOT, readme_external_secrets_example
 
 pytestmark = pytest.mark.cluster
 
 GROUP = "external-secrets.io"
-OWNED = "vllm-models.io/test-crd"
 CANARY = "hf_canaryNeverPrinted0123456789"
 
 
 @pytest.fixture(scope="module")
 def eso_crds(kubeconfig: str) -> Iterator[None]:
-    """ExternalSecret and ClusterSecretStore from the vendored schemas; a cluster that already has them
-    (a real ESO) keeps its own, and only what this fixture created is removed."""
-    created = []
-    for kind in ("ExternalSecret", "ClusterSecretStore"):
-        crd = crd_manifest(GROUP, kind)
-        name = crd["metadata"]["name"]
-        if kubectl(kubeconfig, "get", "crd", name, check=False).returncode == 0:
-            continue
-        crd["metadata"]["labels"] = {OWNED: "true"}
-        kubectl(kubeconfig, "create", "-f", "-", input=json.dumps(crd))
-        created.append(name)
-    names = [
-        f"crd/{crd_manifest(GROUP, k)['metadata']['name']}" for k in ("ExternalSecret", "ClusterSecretStore")
-    ]
-    kubectl(kubeconfig, "wait", "--for=condition=Established", *names, "--timeout=60s")
-    try:
+    """ExternalSecret and ClusterSecretStore from the vendored schemas."""
+    with installed_crds(kubeconfig, [(GROUP, "ExternalSecret"), (GROUP, "ClusterSecretStore")]):
         yield
-    finally:
-        for name in created:
-            kubectl(kubeconfig, "delete", "crd", name, "--wait=false", check=False)
 
 
 def kept(rendered: Any, stored: Any) -> bool:

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.conftest import kubectl
+from tests.cluster.conftest import installed_crds, kubectl
 from tests.cluster.release import Release
-from tests.support import crd_manifest, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.cluster
 
 CRDS = (("inference.networking.k8s.io", "InferencePool"), ("gateway.networking.k8s.io", "HTTPRoute"))
-OWNED = "vllm-models.io/test-crd"
 MODELS = [
     {"name": name, "modelURL": "Qwen/Qwen2.5-0.5B-Instruct", "requestGPU": 0, "requestCPU": 1,
      "requestMemory": "1Gi", "pvcStorage": "1Gi", "replicaCount": replicas}
@@ -32,23 +31,9 @@ MODELS = [
 
 @pytest.fixture(scope="module")
 def pool_crds(kubeconfig: str) -> Iterator[None]:
-    """The CRDs from the vendored schemas; a cluster that already has them (a real Gateway) keeps its own,
-    and only what this fixture created is removed."""
-    created = []
-    for group, kind in CRDS:
-        crd = crd_manifest(group, kind)
-        name = crd["metadata"]["name"]
-        if kubectl(kubeconfig, "get", "crd", name, check=False).returncode != 0:
-            crd["metadata"]["labels"] = {OWNED: "true"}
-            kubectl(kubeconfig, "create", "-f", "-", input=json.dumps(crd))
-            created.append(name)
-    names = [f"crd/{crd_manifest(g, k)['metadata']['name']}" for g, k in CRDS]
-    kubectl(kubeconfig, "wait", "--for=condition=Established", *names, "--timeout=60s")
-    try:
+    """InferencePool and HTTPRoute from the vendored schemas."""
+    with installed_crds(kubeconfig, CRDS):
         yield
-    finally:
-        for name in created:
-            kubectl(kubeconfig, "delete", "crd", name, "--wait=false", check=False)
 
 
 def stored_as_rendered(rendered: Any, stored: Any) -> bool:
