@@ -22,7 +22,12 @@ NAMESPACE = "vllm"
 K8S_VERSIONS = ("1.30.0", f"1.{pinned_versions()['KUBERNETES_MINOR']}.0")
 # Custom resources: kubernetes-validate knows only built-in kinds. These validate against their
 # published CRD schema, vendored by hack/vendor-crds (strictly: an unknown field is an error) ...
-VENDORED_CRD_GROUPS = ("external-secrets.io/", "keda.sh/", "monitoring.coreos.com/")
+VENDORED_CRD_GROUPS = (
+    "external-secrets.io/",
+    "keda.sh/",
+    "leaderworkerset.x-k8s.io/",
+    "monitoring.coreos.com/",
+)
 # ... and these are not checked. Anything else must validate.
 CRD_GROUPS = ("gateway.networking.k8s.io/",)
 

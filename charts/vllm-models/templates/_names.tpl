@@ -75,11 +75,33 @@ Call with (dict "context" $ "model" $model).
 {{- end -}}
 
 {{/*
-vllm-models.model.workloadName: the model's Deployment or StatefulSet.
+vllm-models.model.workloadName: the model's Deployment, StatefulSet or LeaderWorkerSet.
 Call with (dict "context" $ "model" $model).
 */}}
 {{- define "vllm-models.model.workloadName" -}}
+{{- if and .model.derived (eq (.model.derived.kind | default "") "LeaderWorkerSet") -}}
+{{- include "vllm-models.model.leaderWorkerSetName" . -}}
+{{- else -}}
 {{- include "vllm-models.model.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.leaderWorkerSetName: the LeaderWorkerSet of a model that spans nodes, at most 48
+characters: its controller names each group's worker StatefulSet `<name>-<group>`, whose pods carry
+`<name>-<group>-<controller-revision-hash>` (a 10-character hash) in a label, which must fit in 63.
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.leaderWorkerSetName" -}}
+{{- include "vllm-models.model.fullname" . | trunc 48 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+vllm-models.roleLabel: the label key that tells a LeaderWorkerSet's leader pods (`leader`, the only ones
+with an API server, so the only ones the model's Service selects) from its workers (`worker`).
+*/}}
+{{- define "vllm-models.roleLabel" -}}
+vllm-models.io/role
 {{- end -}}
 
 {{/*
