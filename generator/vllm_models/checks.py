@@ -140,9 +140,10 @@ def _multi_node(index: int, entry: dict[str, Any]) -> list[Problem]:
         return [
             Problem(
                 (index, "gpusPerNode"),
-                f"the model needs {count} GPUs per replica, more than one node's {per_node}, and {count} is not "
-                f"a multiple of {per_node}: vLLM spreads a replica over nodes of equal size; set gpusPerNode to "
-                f"a divisor of {count} (e.g. {_largest_divisor(count, per_node)}) or change the parallel sizes",
+                f"the model needs {count} GPUs per replica, more than one node's {per_node}, and {count} "
+                f"is not a multiple of {per_node}: vLLM spreads a replica over nodes of equal size; set "
+                f"gpusPerNode to a divisor of {count} (e.g. {_largest_divisor(count, per_node)}) or change "
+                "the parallel sizes",
             )
         ]
     autoscale = entry.get("autoscaling")
@@ -150,8 +151,8 @@ def _multi_node(index: int, entry: dict[str, Any]) -> list[Problem]:
         return [
             Problem(
                 (index, "autoscaling", "enabled"),
-                f"the model spans {nodes(entry)} nodes (a LeaderWorkerSet), which the chart does not autoscale; "
-                "set replicaCount instead",
+                f"the model spans {nodes(entry)} nodes (a LeaderWorkerSet), which the chart does not "
+                "autoscale; set replicaCount instead",
             )
         ]
     return []
@@ -224,7 +225,8 @@ def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Pr
         problems.append(
             Problem(
                 (index, "cacheMode"),
-                f"{count} {'pods' if nodes(entry) > 1 else 'replicas'} cannot share one {access} volume ({_why(access)}); "
+                f"{count} {'pods' if nodes(entry) > 1 else 'replicas'} cannot share one {access} volume "
+                f"({_why(access)}); "
                 "use cacheMode: per-replica or pvcAccessMode: ReadWriteMany",
             )
         )
