@@ -31,10 +31,10 @@ def rows(models: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     for entry in models:
         model = expand_model(entry)
         gpus = str(model["requestGPU"])
-        if nodes(model) > 1:
-            gpus += f" ({nodes(model)} nodes \u00d7 {pod_gpus(model)})"
         if model.get("gpuProduct"):
             gpus += f" {model['gpuProduct']}"
+        if nodes(model) > 1:
+            gpus += f" ({nodes(model)} nodes \u00d7 {pod_gpus(model)})"
         replicas = str(model["replicaCount"])
         top = autoscaling.max_replicas(model)
         if top is not None:
