@@ -9,6 +9,7 @@ the pods the controller would create.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -36,7 +37,12 @@ def lws_crd(kubeconfig: str) -> Iterator[None]:
     if created:
         crd["metadata"]["labels"] = {OWNED: "true"}
         kubectl(kubeconfig, "create", "-f", "-", input=json.dumps(crd))
-    kubectl(kubeconfig, "wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+    # `kubectl wait` fails at once while a just-created CRD has no status yet: poll the condition instead.
+    deadline = time.monotonic() + 60
+    jsonpath = '{.status.conditions[?(@.type=="Established")].status}'
+    while kubectl(kubeconfig, "get", "crd", name, "-o", f"jsonpath={jsonpath}", check=False).stdout != "True":
+        assert time.monotonic() < deadline, f"CRD {name} not Established after 60 s"
+        time.sleep(0.5)
     try:
         yield
     finally:
