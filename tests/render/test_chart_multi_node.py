@@ -221,3 +221,15 @@ def test_the_group_reaches_its_leader_and_strangers_do_not(render) -> None:
     assert _allowed(tool, r, pods, "router", "leader", 8000)
     assert not _allowed(tool, r, pods, "curl", "leader", MASTER_PORT)
     assert not _allowed(tool, r, pods, "curl", "worker", 8000)
+
+
+def test_a_long_model_name_leaves_room_for_the_worker_pods_revision_label(render) -> None:
+    """LWS names a group's workers `<name>-<group>` and labels their pods `<name>-<group>-<10-char hash>`:
+    the LeaderWorkerSet's name stays at 48 characters so that label fits in 63."""
+    name = "m" * 40  # the longest model name the schema allows
+    r = render({**big_model(name=name), "fullnameOverride": "f" * 63})
+    assert r.returncode == 0, r.stderr
+    group = lws(r, name)
+    assert len(group["metadata"]["name"]) <= 48
+    assert group["metadata"]["name"].endswith(name)
+    assert len(f"{group['metadata']['name']}-999-{'h' * 10}") <= 63

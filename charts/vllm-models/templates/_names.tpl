@@ -87,13 +87,20 @@ Call with (dict "context" $ "model" $model).
 {{- end -}}
 
 {{/*
-vllm-models.model.leaderWorkerSetName: the LeaderWorkerSet of a model that spans nodes, at most 48
-characters: its controller names each group's worker StatefulSet `<name>-<group>`, whose pods carry
+vllm-models.model.leaderWorkerSetName: the LeaderWorkerSet of a model that spans nodes,
+`<prefix>-<model name>` at most 48 characters, the prefix cut first: its controller names each group's worker StatefulSet `<name>-<group>`, whose pods carry
 `<name>-<group>-<controller-revision-hash>` (a 10-character hash) in a label, which must fit in 63.
 Call with (dict "context" $ "model" $model).
 */}}
 {{- define "vllm-models.model.leaderWorkerSetName" -}}
-{{- include "vllm-models.model.fullname" . | trunc 48 | trimSuffix "-" -}}
+{{- $model := .model.name -}}
+{{- $room := sub 47 (len $model) | int -}}
+{{- $prefix := include "vllm-models.fullname" .context | trunc (int (max $room 0)) | trimSuffix "-" -}}
+{{- if $prefix -}}
+{{- printf "%s-%s" $prefix $model | trunc 48 | trimSuffix "-" -}}
+{{- else -}}
+{{- $model | trunc 48 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
