@@ -63,6 +63,14 @@ def model(**kw: object) -> dict:
             id="multi-node-autoscaled",
         ),
         pytest.param(
+            {
+                "models": [model(vllmConfig={"tensorParallelSize": 16})],
+                "router": {"engine": "vllm-router", "auth": {"enabled": False}},
+            },
+            ["discovery=kubernetes cannot serve model", "spans 2 nodes", "headless workers"],
+            id="multi-node-behind-vllm-router-discovery",
+        ),
+        pytest.param(
             {"models": [model(gpusPerNode=4, cacheMode="shared", vllmConfig={"tensorParallelSize": 8})]},
             ["2 pods cannot share one ReadWriteOnce", "cacheMode: per-replica"],
             id="multi-node-shared-rwo-cache",
