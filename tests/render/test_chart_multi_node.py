@@ -221,6 +221,10 @@ def test_the_group_reaches_its_leader_and_strangers_do_not(render) -> None:
     assert _allowed(tool, r, pods, "router", "leader", 8000)
     assert not _allowed(tool, r, pods, "curl", "leader", MASTER_PORT)
     assert not _allowed(tool, r, pods, "curl", "worker", 8000)
+    # the group's opening is its own: another model's engine and the group do not gain ports on each other
+    assert not _allowed(tool, r, pods, "small", "leader", MASTER_PORT)
+    assert not _allowed(tool, r, pods, "leader", "small", MASTER_PORT)
+    assert not _allowed(tool, r, pods, "router", "worker", MASTER_PORT)
 
 
 def test_a_long_model_name_leaves_room_for_the_worker_pods_revision_label(render) -> None:

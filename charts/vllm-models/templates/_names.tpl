@@ -104,6 +104,15 @@ Call with (dict "context" $ "model" $model).
 {{- end -}}
 
 {{/*
+vllm-models.model.groupNetworkPolicyName: the NetworkPolicy that lets the pods of a multi-node model
+reach each other: `<base>-group` (the base name is at most 52 characters).
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.groupNetworkPolicyName" -}}
+{{- printf "%s-group" (include "vllm-models.model.fullname" .) -}}
+{{- end -}}
+
+{{/*
 vllm-models.roleLabel: the label key that tells a LeaderWorkerSet's leader pods (`leader`, the only ones
 with an API server, so the only ones the model's Service selects) from its workers (`worker`).
 */}}
