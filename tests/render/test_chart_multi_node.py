@@ -18,6 +18,7 @@ import pytest
 import yaml
 from engine_args import LWS_ENV, expand_references
 from render_helpers import FIXTURES, NAMESPACE, Rendered, checksum, engine_container
+from vllm_models.local.manifest import Release, service_targets
 
 from tests.support import find_tool
 
@@ -237,3 +238,15 @@ def test_a_long_model_name_leaves_room_for_the_worker_pods_revision_label(render
     assert len(group["metadata"]["name"]) <= 48
     assert group["metadata"]["name"].endswith(name)
     assert len(f"{group['metadata']['name']}-999-{'h' * 10}") <= 63
+
+
+def test_the_local_endpoint_runs_a_wide_model_as_its_leader(render) -> None:
+    """`vllm-models local-endpoint` (the quickstart's simulated engines) reads the release: a
+    LeaderWorkerSet model is one engine, its leader, and the model's Service reaches it."""
+    r = render(EXAMPLE)
+    release = Release(r.objects)
+    workloads = release.engine_workloads()
+    assert set(workloads) == {BIG, "llama-3-2-3b"}
+    assert "--headless" not in vllm(workloads[BIG]["spec"]["template"])["args"]
+    targets = service_targets(release, {BIG: 8000, "llama-3-2-3b": 8000})
+    assert targets[(f"vllm-models-{BIG}", NAMESPACE, 8000)] == BIG
