@@ -13,7 +13,7 @@ from typing import Any
 
 from . import autoscaling
 from .errors import Problem
-from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, parallelism, top_replicas
+from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, gpus_per_node, nodes, parallelism, top_pods
 from .lora import LORA_FLAGS, adapters, lora_problems
 from .quantity import QuantityError, parse_quantity
 from .schema import model_schema, resolve
@@ -130,6 +130,38 @@ def _parallelism(index: int, entry: dict[str, Any]) -> list[Problem]:
     return []
 
 
+def _multi_node(index: int, entry: dict[str, Any]) -> list[Problem]:
+    """A replica wider than one node must split into whole nodes, and the LeaderWorkerSet it becomes has
+    no autoscaler support in the chart."""
+    count, per_node = gpus(entry), gpus_per_node(entry)
+    if count <= per_node:
+        return []
+    if count % per_node:
+        return [
+            Problem(
+                (index, "gpusPerNode"),
+                f"the model needs {count} GPUs per replica, more than one node's {per_node}, and {count} "
+                f"is not a multiple of {per_node}: vLLM spreads a replica over nodes of equal size; set "
+                f"gpusPerNode to a divisor of {count} (e.g. {_largest_divisor(count, per_node)}) or change "
+                "the parallel sizes",
+            )
+        ]
+    autoscale = entry.get("autoscaling")
+    if isinstance(autoscale, dict) and autoscale.get("enabled") is True:
+        return [
+            Problem(
+                (index, "autoscaling", "enabled"),
+                f"the model spans {nodes(entry)} nodes (a LeaderWorkerSet), which the chart does not "
+                "autoscale; set replicaCount instead",
+            )
+        ]
+    return []
+
+
+def _largest_divisor(count: int, below: int) -> int:
+    return max(d for d in range(1, below + 1) if count % d == 0)
+
+
 def _limits(index: int, entry: dict[str, Any]) -> list[Problem]:
     problems = []
     for limit_key, request_key in (("limitMemory", "requestMemory"), ("limitCPU", "requestCPU")):
@@ -157,7 +189,7 @@ def _limits(index: int, entry: dict[str, Any]) -> list[Problem]:
 
 def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Problem]:
     problems = []
-    mode, count = cache_mode(entry), top_replicas(entry)
+    mode, count = cache_mode(entry), top_pods(entry)
     access = _str(entry, "pvcAccessMode") or "ReadWriteOnce"
     claim = _str(entry, "existingClaim")
     if claim is not None:
@@ -193,7 +225,8 @@ def _cache(index: int, entry: dict[str, Any], claims: dict[str, int]) -> list[Pr
         problems.append(
             Problem(
                 (index, "cacheMode"),
-                f"{count} replicas cannot share one {access} volume ({_why(access)}); "
+                f"{count} {'pods' if nodes(entry) > 1 else 'replicas'} cannot share one {access} volume "
+                f"({_why(access)}); "
                 "use cacheMode: per-replica or pvcAccessMode: ReadWriteMany",
             )
         )
@@ -302,6 +335,7 @@ def cross_field_problems(models: list[Any], provider: str = autoscaling.DEFAULT_
         if name in RESERVED_NAMES:
             problems.append(Problem((index, "name"), f"{name!r} is reserved: {RESERVED_NAMES[name]}"))
         problems += _parallelism(index, entry)
+        problems += _multi_node(index, entry)
         problems += _limits(index, entry)
         problems += _cache(index, entry, claims)
         problems += _engine(index, entry)

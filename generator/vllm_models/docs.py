@@ -36,13 +36,22 @@ architecture drew it. A ReadWriteMany cache (`pvcAccessMode: ReadWriteMany`, or 
 `existingClaim`) is shared by every replica (`cacheMode: shared`, a Deployment). `list-models` shows the
 mode, e.g. `50Gi \u00d72 (per replica)`.
 
+## Models larger than one node
+
+When `requestGPU` (`tensorParallelSize` \u00d7 `pipelineParallelSize`) is above `gpusPerNode` (default 8), a
+replica spans `requestGPU / gpusPerNode` nodes: the chart renders a LeaderWorkerSet of one leader and
+headless workers, each requesting `gpusPerNode` GPUs, and every pod of it counts for the weight cache
+(each its own by default, `500Gi \u00d72 (per pod)`; one claim with ReadWriteMany). `list-models` shows
+`16 NVIDIA-H100-80GB-HBM3 (2 nodes \u00d7 8)`.
+
 ## Checks beyond the schema
 
 `vllm-models validate` also reports: duplicate `name` or served model name; `requestGPU` different from
 `tensorParallelSize` \u00d7 `pipelineParallelSize`; `limitMemory`/`limitCPU` below the request (default
 requests count); `shmSize` not below `limitMemory`; an `existingClaim` mounted by several replicas or
 models without ReadWriteMany; `cacheMode: shared` for several replicas of a ReadWriteOnce cache;
-`ReadWriteOncePod` with `strategy: RollingUpdate`; `storageClass`/`pvcStorage`/`cacheMode: per-replica`
+`ReadWriteOncePod` with `strategy: RollingUpdate`; GPUs per replica above `gpusPerNode` that are not a
+multiple of it, or with `autoscaling.enabled`; `storageClass`/`pvcStorage`/`cacheMode: per-replica`
 beside an `existingClaim`; `gpuProduct` without GPUs; `extraArgs` that repeat a
 flag a field sets (`--max-model-len` ...); duplicate `extraEnv` names; the reserved name `router`;
 duplicate YAML keys; a LoRA adapter name that another model or adapter already uses (names, served names

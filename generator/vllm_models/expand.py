@@ -48,6 +48,26 @@ def tensor_parallel_size(entry: dict[str, Any]) -> int:
     return tp if tp is not None else max(gpus(entry) // pp, 1)
 
 
+DEFAULT_GPUS_PER_NODE = 8
+
+
+def gpus_per_node(entry: dict[str, Any]) -> int:
+    """GPUs one node gives the model (``gpusPerNode``, default 8)."""
+    return max(_int(entry.get("gpusPerNode"), DEFAULT_GPUS_PER_NODE), 1)
+
+
+def nodes(entry: dict[str, Any]) -> int:
+    """Nodes one replica spans: 1 when its GPUs fit one node, else ``GPUs / gpusPerNode`` (rounded up;
+    the checks reject a count that does not divide exactly)."""
+    count, per_node = gpus(entry), gpus_per_node(entry)
+    return 1 if count <= per_node else -(-count // per_node)
+
+
+def pod_gpus(entry: dict[str, Any]) -> int:
+    """GPUs each pod requests: all of the replica's on one node, else ``gpusPerNode``."""
+    return gpus(entry) if nodes(entry) == 1 else gpus_per_node(entry)
+
+
 def replicas(entry: dict[str, Any]) -> int:
     """Replica count (default 1)."""
     return _int(entry.get("replicaCount"), 1)
@@ -60,9 +80,14 @@ def top_replicas(entry: dict[str, Any]) -> int:
     return top if top is not None else replicas(entry)
 
 
+def top_pods(entry: dict[str, Any]) -> int:
+    """The most engine pods the model may run: every node of every replica, each loading the weights."""
+    return top_replicas(entry) * nodes(entry)
+
+
 def default_cache_mode(entry: dict[str, Any]) -> str:
-    """``per-replica`` when several replicas would share a volume that only one node may mount."""
-    if entry.get("existingClaim") or entry.get("pvcAccessMode") == RWX or top_replicas(entry) <= 1:
+    """``per-replica`` when several pods would share a volume that only one node may mount."""
+    if entry.get("existingClaim") or entry.get("pvcAccessMode") == RWX or top_pods(entry) <= 1:
         return SHARED
     return PER_REPLICA
 

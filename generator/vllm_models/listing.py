@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import autoscaling
-from .expand import PER_REPLICA, expand_model, top_replicas
+from .expand import PER_REPLICA, expand_model, nodes, pod_gpus, top_pods
 
 COLUMNS = ("NAME", "MODEL", "GPUS", "REPLICAS", "MAX LEN", "CACHE")
 
@@ -15,12 +15,12 @@ COLUMNS = ("NAME", "MODEL", "GPUS", "REPLICAS", "MAX LEN", "CACHE")
 def cache_cell(model: dict[str, Any]) -> str:
     """The CACHE cell: ``50Gi (shared)``, ``50Gi <times>2 (per replica)``, ``claim x (shared)``, ...; an
     autoscaled model's per-replica caches counted at its maxReplicas."""
-    count = top_replicas(model)
+    count = top_pods(model)
     if model.get("existingClaim"):
         return f"claim {model['existingClaim']} (shared)"
     size = str(model["pvcStorage"])
     if model["cacheMode"] == PER_REPLICA:
-        return f"{size} \u00d7{count} (per replica)"
+        return f"{size} \u00d7{count} (per {'pod' if nodes(model) > 1 else 'replica'})"
     access = model.get("pvcAccessMode", "ReadWriteOnce")
     return f"{size} (shared)" if access == "ReadWriteOnce" or count <= 1 else f"{size} (shared, {access})"
 
@@ -33,6 +33,8 @@ def rows(models: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         gpus = str(model["requestGPU"])
         if model.get("gpuProduct"):
             gpus += f" {model['gpuProduct']}"
+        if nodes(model) > 1:
+            gpus += f" ({nodes(model)} nodes \u00d7 {pod_gpus(model)})"
         replicas = str(model["replicaCount"])
         top = autoscaling.max_replicas(model)
         if top is not None:

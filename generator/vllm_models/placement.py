@@ -7,6 +7,9 @@ the nodes' taints against the model's tolerations. Pods of the release's own mod
 used resources, since an upgrade replaces them. This is the scheduler's arithmetic in brief, to say in
 seconds what `helm upgrade --wait` would otherwise find out at its timeout.
 
+A model wider than one node (``gpusPerNode``) places each replica as its group of pods, one per node,
+each with ``gpusPerNode`` GPUs: a replica counts as placed when all of its pods are.
+
 An autoscaled model must fit with the replicas the upgrade waits for: its `minReplicas`, at least one
 (a new workload without `replicas` starts with one). Its replicas above that up to `maxReplicas` are
 tried on what is left, without taking it from the next models (they come and go with load): when they
@@ -20,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import autoscaling
-from .expand import expand_model
+from .expand import expand_model, nodes, pod_gpus
 from .names import COMPONENT_LABEL, ENGINE_COMPONENT, INSTANCE_LABEL, MODEL_LABEL
 from .quantity import parse_quantity
 
@@ -50,12 +53,21 @@ class Verdict:
     top: int | None = None  # an autoscaled model's maxReplicas
     top_placed: int = 0  # how many of them fit now
     top_reasons: list[str] = field(default_factory=list)
+    nodes: int = 1  # pods (nodes) per replica
+    pod_gpus: int = 0
 
     @property
     def top_fits(self) -> bool:
         return self.top is None or self.top_placed >= self.top
 
     def line(self) -> str:
+        line = self._line()
+        if self.nodes > 1:
+            head, _, rest = line.partition(": ")
+            return f"{head} ({self.nodes} nodes \u00d7 {self.pod_gpus} GPUs per replica): {rest}"
+        return line
+
+    def _line(self) -> str:
         if self.all_fit and self.top is not None:
             if self.top_fits:
                 return f"{self.model}: fits ({self.replicas} replica(s) now, up to {self.top} autoscaled)"
@@ -160,7 +172,7 @@ def _why_not(node: Node, want: dict[str, Decimal], selector: dict[str, str], tol
     return ""
 
 
-def check(entries: list[dict[str, Any]], nodes: list[Node]) -> list[Verdict]:
+def check(entries: list[dict[str, Any]], cluster: list[Node]) -> list[Verdict]:
     """Per model, in order, whether one and all replicas fit; each model's replicas are placed before the
     next model's, on what the earlier ones left (first fit, as a scheduler filling nodes would)."""
     verdicts = []
@@ -169,25 +181,30 @@ def check(entries: list[dict[str, Any]], nodes: list[Node]) -> list[Verdict]:
         want = {
             "cpu": _quantity(model["requestCPU"]),
             "memory": _quantity(model["requestMemory"]),
-            GPU: Decimal(int(model["requestGPU"])),
+            GPU: Decimal(pod_gpus(model)),
         }
+        width = nodes(model)
         selector = dict(model.get("nodeSelector") or {})
         if model.get("gpuProduct"):
             selector[PRODUCT_LABEL] = str(model["gpuProduct"])
         tolerations = list(model.get("tolerations") or []) + (GPU_TOLERATIONS if want[GPU] > 0 else [])
         top = autoscaling.max_replicas(model)
         replicas = max(autoscaling.min_replicas(model), 1) if top is not None else int(model["replicaCount"])
-        placed, reasons = _place(nodes, replicas, want, selector, tolerations)
+        placed, reasons = _place(cluster, replicas * width, want, selector, tolerations)
+        placed //= width
         verdict = Verdict(
             model["name"],
             replicas,
             one_fits=placed >= 1 or replicas == 0,
             all_fit=placed == replicas,
             reasons=_listed(reasons) if placed < replicas else [],
+            nodes=width,
+            pod_gpus=pod_gpus(model),
         )
         if top is not None:
-            spare = [replace(n, free=dict(n.free)) for n in nodes]
-            extra, top_reasons = _place(spare, max(top - replicas, 0), want, selector, tolerations)
+            spare = [replace(n, free=dict(n.free)) for n in cluster]
+            extra, top_reasons = _place(spare, max(top - replicas, 0) * width, want, selector, tolerations)
+            extra //= width
             verdict.top, verdict.top_placed = top, placed + extra
             verdict.top_reasons = _listed(top_reasons) if not verdict.top_fits else []
         verdicts.append(verdict)

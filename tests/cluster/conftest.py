@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import REPO_ROOT, TOOLS_BIN, crd_manifest
+from tests.support import REPO_ROOT, TOOLS_BIN, crd_manifest, wait_for
 
 TEST_CLUSTER_NAME = "vllm-models-test"
 TEST_CLUSTER_DIR = REPO_ROOT / ".tools" / "test-cluster"
@@ -99,7 +99,15 @@ def installed_crds(kubeconfig: str | Path, crds: Iterable[tuple[str, str]]) -> I
             crd["metadata"]["labels"] = {"vllm-models.io/test-crd": "true"}
             kubectl(kubeconfig, "create", "-f", "-", input=json.dumps(crd))
             created.append(name)
-    kubectl(kubeconfig, "wait", "--for=condition=Established", *names, "--timeout=60s")
+    # `kubectl wait` fails at once while a just-created CRD has no status yet: poll the condition instead.
+    established = '{.status.conditions[?(@.type=="Established")].status}'
+    for name in names:
+        wait_for(
+            lambda n=name: kubectl(kubeconfig, "get", n, "-o", f"jsonpath={established}", check=False).stdout
+            == "True",
+            f"{name} Established",
+            timeout=60,
+        )
     try:
         yield
     finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,25 +30,55 @@ API_SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
 
 # ------------------------------------------------------------------------------- test-process side
+# What the LeaderWorkerSet controller puts in every container of a group's pods, for the kubelet to expand
+# `$(NAME)` in args: the leader's stable address and the pod's index in its group (the leader is 0).
+LWS_ENV = {"LWS_LEADER_ADDRESS": "vllm-models-m-0.vllm-models-m.vllm", "LWS_GROUP_SIZE": "2"}
+_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def expand_references(arg: str, env: dict[str, str]) -> str:
+    """``$(NAME)`` replaced by its value when ``env`` has it, as the kubelet expands container args."""
+    return _REFERENCE.sub(lambda m: env.get(m.group(1), m.group(0)), arg)
+
+
+def _pod_templates(o: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(role, pod template, environment the controller adds) of an engine workload."""
+    if o.get("kind") in ("Deployment", "StatefulSet"):
+        return [("", o["spec"]["template"], {})]
+    if o.get("kind") == "LeaderWorkerSet":
+        lwt = o["spec"]["leaderWorkerTemplate"]
+        size = str(lwt.get("size", 1))
+        return [
+            (
+                "leader",
+                lwt.get("leaderTemplate") or lwt["workerTemplate"],
+                {**LWS_ENV, "LWS_GROUP_SIZE": size, "LWS_WORKER_INDEX": "0"},
+            ),
+            ("worker", lwt["workerTemplate"], {**LWS_ENV, "LWS_GROUP_SIZE": size, "LWS_WORKER_INDEX": "1"}),
+        ]
+    return []
+
+
 def engine_invocations(objects: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
-    """Command and args of every engine container (`vllm` in an engine Deployment/StatefulSet)."""
+    """Command and args of every engine container (`vllm` in an engine Deployment, StatefulSet or
+    LeaderWorkerSet: its leader and its worker template, with the group's environment expanded)."""
     found = []
     for o in objects:
-        if o.get("kind") not in ("Deployment", "StatefulSet"):
-            continue
-        labels = o["metadata"].get("labels") or {}
+        labels = o.get("metadata", {}).get("labels") or {}
         if labels.get("app.kubernetes.io/component") != "engine":
             continue
-        for c in o["spec"]["template"]["spec"]["containers"]:
-            if c["name"] == "vllm":
-                found.append(
-                    {
-                        "source": source,
-                        "model": labels.get("vllm-models.io/model", o["metadata"]["name"]),
-                        "command": list(c.get("command") or []),
-                        "args": [str(a) for a in c.get("args") or []],
-                    }
-                )
+        for role, template, env in _pod_templates(o):
+            for c in template["spec"]["containers"]:
+                if c["name"] == "vllm":
+                    model = labels.get("vllm-models.io/model", o["metadata"]["name"])
+                    found.append(
+                        {
+                            "source": source,
+                            "model": f"{model} ({role})" if role else model,
+                            "command": list(c.get("command") or []),
+                            "args": [expand_references(str(a), env) for a in c.get("args") or []],
+                        }
+                    )
     return found
 
 

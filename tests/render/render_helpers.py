@@ -27,6 +27,7 @@ VENDORED_CRD_GROUPS = (
     "gateway.networking.k8s.io/",
     "inference.networking.k8s.io/",
     "keda.sh/",
+    "leaderworkerset.x-k8s.io/",
     "monitoring.coreos.com/",
 )
 # ... and these are not checked (none today). Anything else must validate.

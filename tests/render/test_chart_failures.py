@@ -46,6 +46,36 @@ def model(**kw: object) -> dict:
             id="shared-rwo-cache",
         ),
         pytest.param(
+            {"models": [model(vllmConfig={"tensorParallelSize": 4, "pipelineParallelSize": 3})]},
+            ["needs 12 GPUs per replica", "gpusPerNode 8", "not a multiple of 8"],
+            id="multi-node-gpus-not-whole-nodes",
+        ),
+        pytest.param(
+            {
+                "models": [
+                    model(
+                        vllmConfig={"tensorParallelSize": 8, "pipelineParallelSize": 2},
+                        autoscaling={"enabled": True, "maxReplicas": 2},
+                    )
+                ]
+            },
+            ["spans 2 nodes", "does not autoscale"],
+            id="multi-node-autoscaled",
+        ),
+        pytest.param(
+            {
+                "models": [model(vllmConfig={"tensorParallelSize": 16})],
+                "router": {"engine": "vllm-router", "auth": {"enabled": False}},
+            },
+            ["discovery=kubernetes cannot serve model", "spans 2 nodes", "headless workers"],
+            id="multi-node-behind-vllm-router-discovery",
+        ),
+        pytest.param(
+            {"models": [model(gpusPerNode=4, cacheMode="shared", vllmConfig={"tensorParallelSize": 8})]},
+            ["2 pods cannot share one ReadWriteOnce", "cacheMode: per-replica"],
+            id="multi-node-shared-rwo-cache",
+        ),
+        pytest.param(
             {"models": [model(cacheMode="per-replica", existingClaim="c")]},
             ["per-replica cannot use existingClaim"],
             id="per-replica-with-claim",

@@ -367,6 +367,21 @@ def test_preflight_counts_gpus_and_caches_at_max_replicas() -> None:
     assert "autoscaled 1-4 replicas: at maxReplicas 4 GPUs, weight caches 200 GiB in all" in table
 
 
+def test_list_models_and_preflight_say_how_many_nodes_a_wide_model_needs() -> None:
+    path = FIXTURES / "valid" / "multi-node-two-h100-nodes.yaml"
+    listed = run("list-models", "-f", str(path))
+    cells = [c.strip() for c in listed.stdout.splitlines()[1].split("  ") if c.strip()]
+    assert cells[2] == "16 NVIDIA-H100-80GB-HBM3 (2 nodes \u00d7 8)"
+    assert cells[-1] == "500Gi \u00d72 (per pod)", "the leader and the worker each hold the weights"
+    result = run("preflight", "-f", str(path), "-o", "json")
+    assert result.exit_code == 0, result.output
+    (model,) = json.loads(result.stdout)["models"]
+    assert (model["nodes"], model["gpus_total"], model["pvc_total_gib"]) == (2, 16, 1000.0)
+    table = run("preflight", "-f", str(path)).stdout
+    assert "NVIDIA-H100-80GB-HBM3 x16 (2 nodes)" in table
+    assert "16 GPUs per replica span 2 nodes of 8 GPUs (gpusPerNode)" in table
+
+
 def test_generate_writes_the_autoscaling_provider_and_prometheus_and_checks_the_provider(
     tmp_path: Path,
 ) -> None:

@@ -137,3 +137,23 @@ def test_an_autoscaled_model_must_fit_its_minimum_and_is_warned_when_its_maximum
     assert "gpu-h100: nvidia.com/gpu: 0 free, 4 requested" in err
     code, _, err = place(tmp_path, autoscaled % (3, 3), [])
     assert code == 1 and "chat: one replica fits, not all 3" in err
+
+
+MULTI_NODE = (
+    "- name: llama-405b\n  modelURL: org/m\n  gpuProduct: NVIDIA-H100-80GB-HBM3\n  requestMemory: 64Gi\n"
+    "  vllmConfig: {tensorParallelSize: 8, pipelineParallelSize: 2}\n"
+)
+
+
+def test_a_sixteen_gpu_model_needs_two_eight_gpu_nodes_not_one_sixteen_gpu_node(tmp_path: Path) -> None:
+    # one 8-GPU H100 node holds the leader, the worker finds no second node: no replica, and why
+    code, _, err = place(tmp_path, MULTI_NODE, [])
+    assert code == 1
+    assert "llama-405b (2 nodes \u00d7 8 GPUs per replica): no node can hold a replica" in err
+    assert "gpu-h100: nvidia.com/gpu: 0 free, 8 requested" in err
+    two = {"items": [*NODES["items"], node("gpu-h100-b", 8, H100)]}
+    models_file = tmp_path / "models.yaml"
+    stdin = json.dumps(two) + "\n" + json.dumps({"items": []})
+    result = CliRunner().invoke(cli, ["placement", "-f", str(models_file)], input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "llama-405b (2 nodes \u00d7 8 GPUs per replica): fits (1 replica(s))\n"

@@ -59,6 +59,7 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 {{- $derived := include "vllm-models.model.parallelism" $where | fromJson -}}
 {{- $_ := set $derived "autoscaling" (include "vllm-models.model.autoscaling" (dict "context" $ctx "index" $i "model" $m) | fromJson) -}}
 {{- $_ := set $where "autoscaling" $derived.autoscaling -}}
+{{- $_ := set $where "nodes" $derived.nodes -}}
 {{- $derived = merge $derived (include "vllm-models.model.cache" $where | fromJson) -}}
 {{- $derived = merge $derived (include "vllm-models.model.secretRefs" (dict "context" $ctx "model" $m) | fromJson) -}}
 {{- $img := $m.image | default dict -}}
@@ -84,7 +85,11 @@ call (each model template, the router, NOTES.txt) returns it, so the cost is lin
 Secret values only as hashes, so a rotated key restarts the engines that read it */ -}}
 {{- $secretSums := dict "hfTokenValue" $derived.hfTokenValueSum "engineApiKeyValue" $derived.engineApiKeyValueSum -}}
 {{- $derived = omit $derived "hfTokenValueSum" "engineApiKeyValueSum" -}}
-{{- $sumInput := dict "model" (omit $m "replicaCount" "podDisruptionBudget" "autoscaling" "pricing" "preflight") "derived" (omit $derived "replicas" "autoscaling") "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "secrets" $secretSums -}}
+{{- /* gpusPerNode and the per-pod split shape nothing on one node; leaving them out keeps those checksums */ -}}
+{{- $sumModel := omit $m "replicaCount" "podDisruptionBudget" "autoscaling" "pricing" "preflight" -}}
+{{- $sumDerived := omit $derived "replicas" "autoscaling" -}}
+{{- if eq (int $derived.nodes) 1 }}{{ $sumModel = omit $sumModel "gpusPerNode" }}{{ $sumDerived = omit $sumDerived "nodes" "podGPUs" }}{{ end -}}
+{{- $sumInput := dict "model" $sumModel "derived" $sumDerived "engine" $ctx.Values.engine "imagePullSecrets" $ctx.Values.imagePullSecrets "commonLabels" $ctx.Values.commonLabels "secrets" $secretSums -}}
 {{- $_ := set $derived "checksum" (toJson $sumInput | sha256sum) -}}
 {{- $_ := set $m "derived" $derived -}}
 {{- $out = append $out $m -}}
@@ -93,8 +98,8 @@ Secret values only as hashes, so a rotated key restarts the engines that read it
 {{- end -}}
 
 {{/*
-vllm-models.model.parallelism: GPUs per replica and vLLM's tensor and pipeline parallel sizes, from a
-merged model (dict "index" .. "model" ..). The rule is the generator's (checks.py): a written
+vllm-models.model.parallelism: GPUs per replica, vLLM's tensor and pipeline parallel sizes, the nodes a
+replica spans and the GPUs each of its pods requests, from a merged model (dict "index" .. "model" ..). The rule is the generator's (checks.py): a written
 `requestGPU` must equal tensorParallelSize x pipelineParallelSize, or be a multiple of the pipeline
 size when the tensor size is derived; unwritten, it is their product. JSON.
 */}}
@@ -122,7 +127,19 @@ size when the tensor size is derived; unwritten, it is their product. JSON.
 {{- else if gt $gpus 0 -}}
 {{- $tp = div $gpus $pp | int -}}
 {{- end -}}
-{{- toJson (dict "gpus" $gpus "tensorParallelSize" $tp "pipelineParallelSize" $pp) -}}
+{{- /* a replica wider than one node spans nodes of gpusPerNode GPUs each (the generator's _multi_node) */ -}}
+{{- $perNode := int ($m.gpusPerNode | default 8) -}}
+{{- $nodes := 1 -}}
+{{- if gt $gpus $perNode -}}
+{{- if ne (mod $gpus $perNode) 0 -}}
+{{- fail (printf "models[%d] (%s): the model needs %d GPUs per replica, more than one node's gpusPerNode %d, and %d is not a multiple of %d: vLLM spreads a replica over nodes of equal size; set gpusPerNode to a divisor of %d or change the parallel sizes" .index $m.name $gpus $perNode $gpus $perNode $gpus) -}}
+{{- end -}}
+{{- $nodes = div $gpus $perNode | int -}}
+{{- if and $m.autoscaling $m.autoscaling.enabled -}}
+{{- fail (printf "models[%d] (%s): autoscaling.enabled: the model spans %d nodes (a LeaderWorkerSet), which the chart does not autoscale; set replicaCount instead" .index $m.name $nodes) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson (dict "gpus" $gpus "tensorParallelSize" $tp "pipelineParallelSize" $pp "nodes" $nodes "podGPUs" (ternary $gpus $perNode (eq $nodes 1))) -}}
 {{- end -}}
 
 {{/*
@@ -168,13 +185,15 @@ metric: 5 queued requests, 0.8 of the KV cache; running requests have no default
 {{/*
 vllm-models.model.cache: replicas and the weight cache: one claim shared by every replica (a
 Deployment) or one per replica (a StatefulSet) when several replicas cannot mount one volume
-(docs/architecture.md). An autoscaled model is sized for its maxReplicas. JSON; call with
-(dict "index" .. "model" .. "autoscaling" ..).
+(docs/architecture.md); a model spanning several nodes is a LeaderWorkerSet, its caches counted per pod.
+An autoscaled model is sized for its maxReplicas. JSON; call with
+(dict "index" .. "model" .. "autoscaling" .. "nodes" ..).
 */}}
 {{- define "vllm-models.model.cache" -}}
 {{- $m := .model -}}
 {{- $replicas := int $m.replicaCount -}}
-{{- $top := .autoscaling.enabled | ternary .autoscaling.maxReplicas $replicas | int -}}
+{{- /* every pod loads the weights: a multi-node replica counts once per node */ -}}
+{{- $top := mul (.autoscaling.enabled | ternary .autoscaling.maxReplicas $replicas) .nodes | int -}}
 {{- $cacheMode := "shared" -}}
 {{- if and (gt $top 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
 {{- $cacheMode = "per-replica" -}}
@@ -184,9 +203,11 @@ Deployment) or one per replica (a StatefulSet) when several replicas cannot moun
 {{- fail (printf "models[%d] (%s): cacheMode per-replica cannot use existingClaim %q; set cacheMode: shared or drop existingClaim" .index $m.name $m.existingClaim) -}}
 {{- end -}}
 {{- if and (eq $cacheMode "shared") (gt $top 1) (ne $m.pvcAccessMode "ReadWriteMany") (not $m.existingClaim) -}}
-{{- fail (printf "models[%d] (%s): %d replicas cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" .index $m.name $top $m.pvcAccessMode) -}}
+{{- fail (printf "models[%d] (%s): %d pods cannot share one %s weight cache (Multi-Attach); set cacheMode: per-replica, pvcAccessMode: ReadWriteMany or an existingClaim" .index $m.name $top $m.pvcAccessMode) -}}
 {{- end -}}
-{{- toJson (dict "replicas" $replicas "accessMode" $m.pvcAccessMode "cacheMode" $cacheMode "kind" (ternary "StatefulSet" "Deployment" (eq $cacheMode "per-replica"))) -}}
+{{- $kind := ternary "StatefulSet" "Deployment" (eq $cacheMode "per-replica") -}}
+{{- if gt (int .nodes) 1 }}{{ $kind = "LeaderWorkerSet" }}{{ end -}}
+{{- toJson (dict "replicas" $replicas "accessMode" $m.pvcAccessMode "cacheMode" $cacheMode "kind" $kind) -}}
 {{- end -}}
 
 {{/*
@@ -247,6 +268,13 @@ positional argument). JSON list; (dict "context" .. "model" .. "derived" ..).
 {{- /* one --lora-modules with every adapter: vLLM keeps only the last of repeated ones */ -}}
 {{- $args = append $args "--lora-modules" -}}
 {{- range . }}{{ $args = append $args (printf "%s=%s" .name .path) }}{{ end -}}
+{{- end -}}
+{{- /* vLLM's native multi-node launch (multiprocessing executor, no Ray): every pod of a group runs the
+same command with its node rank; LeaderWorkerSet puts the leader's address and each pod's index in its
+environment, and the kubelet expands $(VAR) in args; the workers reach the leader on vLLM's default
+--master-port (29501). Workers add --headless (no API server). */ -}}
+{{- if gt (int .derived.nodes) 1 -}}
+{{- $args = concat $args (list "--distributed-executor-backend=mp" (printf "--nnodes=%d" (int .derived.nodes)) "--node-rank=$(LWS_WORKER_INDEX)" "--master-addr=$(LWS_LEADER_ADDRESS)") -}}
 {{- end -}}
 {{- range $vc.extraArgs }}{{ $args = append $args (toString .) }}{{ end -}}
 {{- toJson $args -}}

@@ -2,5 +2,5 @@
 do not edit. vllm-models.modelSchemaDefaults: what a model entry gets for a key it leaves out,
 under `modelDefaults` (the defaults `vllm-models generate` writes out). JSON. */}}
 {{- define "vllm-models.modelSchemaDefaults" -}}
-{"extraEnv":[],"pvcAccessMode":"ReadWriteOnce","pvcStorage":"50Gi","replicaCount":1,"requestCPU":6,"requestMemory":"16Gi","shmSize":"8Gi","startupTimeoutSeconds":1800,"vllmConfig":{"extraArgs":[],"pipelineParallelSize":1}}
+{"extraEnv":[],"gpusPerNode":8,"pvcAccessMode":"ReadWriteOnce","pvcStorage":"50Gi","replicaCount":1,"requestCPU":6,"requestMemory":"16Gi","shmSize":"8Gi","startupTimeoutSeconds":1800,"vllmConfig":{"extraArgs":[],"pipelineParallelSize":1}}
 {{- end -}}

@@ -75,11 +75,49 @@ Call with (dict "context" $ "model" $model).
 {{- end -}}
 
 {{/*
-vllm-models.model.workloadName: the model's Deployment or StatefulSet.
+vllm-models.model.workloadName: the model's Deployment, StatefulSet or LeaderWorkerSet.
 Call with (dict "context" $ "model" $model).
 */}}
 {{- define "vllm-models.model.workloadName" -}}
+{{- if and .model.derived (eq (.model.derived.kind | default "") "LeaderWorkerSet") -}}
+{{- include "vllm-models.model.leaderWorkerSetName" . -}}
+{{- else -}}
 {{- include "vllm-models.model.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.leaderWorkerSetName: the LeaderWorkerSet of a model that spans nodes,
+`<prefix>-<model name>` at most 48 characters, the prefix cut first: its controller names each group's worker StatefulSet `<name>-<group>`, whose pods carry
+`<name>-<group>-<controller-revision-hash>` (a 10-character hash) in a label, which must fit in 63.
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.leaderWorkerSetName" -}}
+{{- $model := .model.name -}}
+{{- $room := sub 47 (len $model) | int -}}
+{{- $prefix := include "vllm-models.fullname" .context | trunc (int (max $room 0)) | trimSuffix "-" -}}
+{{- if $prefix -}}
+{{- printf "%s-%s" $prefix $model | trunc 48 | trimSuffix "-" -}}
+{{- else -}}
+{{- $model | trunc 48 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vllm-models.model.groupNetworkPolicyName: the NetworkPolicy that lets the pods of a multi-node model
+reach each other: `<base>-group` (the base name is at most 52 characters).
+Call with (dict "context" $ "model" $model).
+*/}}
+{{- define "vllm-models.model.groupNetworkPolicyName" -}}
+{{- printf "%s-group" (include "vllm-models.model.fullname" .) -}}
+{{- end -}}
+
+{{/*
+vllm-models.roleLabel: the label key that tells a LeaderWorkerSet's leader pods (`leader`, the only ones
+with an API server, so the only ones the model's Service selects) from its workers (`worker`).
+*/}}
+{{- define "vllm-models.roleLabel" -}}
+vllm-models.io/role
 {{- end -}}
 
 {{/*

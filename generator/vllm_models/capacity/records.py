@@ -123,6 +123,7 @@ class ModelReport:
     suggested_max_model_len: int | None = None
     replicas: int = 1  # the most replicas: autoscaling.maxReplicas when autoscaled, else replicaCount
     min_replicas: int | None = None  # autoscaling.minReplicas when autoscaled, else None
+    nodes: int = 1  # nodes (pods) one replica spans; host RAM and caches are per pod
     gpus_total: int = 0  # GPUs of all replicas at `replicas`
     pvc_total_gib: float | None = None  # weight caches at `replicas` (one per replica when per-replica)
     fixes: tuple[str, ...] = ()

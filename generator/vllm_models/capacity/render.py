@@ -45,6 +45,8 @@ def report_record(r: ModelReport) -> dict[str, Any]:
 
 def _row(r: ModelReport) -> tuple[str, ...]:
     gpu = f"{r.gpu.product} x{r.tensor_parallel * r.pipeline_parallel}" if r.gpu else "? (unknown)"
+    if r.nodes > 1:
+        gpu += f" ({r.nodes} nodes)"
     avail = fmt_gib(r.kv_available_gib)
     if r.kv_available_gib is not None:
         avail += " (rep.)" if r.kv_source.startswith("reported") else " (est.)"

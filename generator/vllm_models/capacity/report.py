@@ -66,9 +66,10 @@ def build_report(settings: ModelSettings, options: Options) -> ModelReport:
         architecture=arch,
         kv_cache_dtype=settings.kv_cache_dtype,
         kv_reported_gib=settings.reported_kv_gib,
-        notes=tuple(gpu_notes + arch_notes),
+        notes=tuple(gpu_notes + arch_notes + _node_notes(settings)),
         replicas=settings.replicas,
         min_replicas=settings.min_replicas,
+        nodes=settings.nodes,
         gpus_total=settings.gpus * settings.replicas,
         pvc_total_gib=_caches_gib(settings),
     )
@@ -131,8 +132,10 @@ def _kv(report: ModelReport, settings: ModelSettings) -> ModelReport:
 def _host_and_pvc(report: ModelReport, settings: ModelSettings) -> ModelReport:
     if report.weights_gib is None:
         return report
-    gpus = report.tensor_parallel * report.pipeline_parallel
-    need = report.weights_gib + HOST_BASE_GIB + HOST_PER_EXTRA_GPU_GIB * (gpus - 1)
+    # A replica over several nodes: each pod stages the whole checkpoint in its own cache, but loads
+    # through its host RAM only its own share, with its own engine processes.
+    gpus = report.tensor_parallel * report.pipeline_parallel // report.nodes
+    need = report.weights_gib / report.nodes + HOST_BASE_GIB + HOST_PER_EXTRA_GPU_GIB * (gpus - 1)
     limits: list[tuple[float, str]] = []
     # The pod's limit when set, else its request: what the kubelet holds the pod to while it loads.
     if settings.limit_memory_gib is not None:
@@ -154,11 +157,23 @@ def _host_and_pvc(report: ModelReport, settings: ModelSettings) -> ModelReport:
     )
 
 
+def _node_notes(settings: ModelSettings) -> list[str]:
+    """Where a replica wider than one node goes: how many nodes, and what each of its pods needs."""
+    if settings.nodes <= 1:
+        return []
+    return [
+        f"{settings.gpus} GPUs per replica span {settings.nodes} nodes of {settings.gpus // settings.nodes} "
+        f"GPUs (gpusPerNode): a LeaderWorkerSet of {settings.nodes} pods per replica, each requesting "
+        f"{settings.gpus // settings.nodes} GPUs and holding a copy of the weights"
+    ]
+
+
 def _caches_gib(settings: ModelSettings) -> float | None:
-    """Weight-cache storage at the most replicas: one cache per replica, or the one shared cache."""
+    """Weight-cache storage at the most replicas: one cache per pod (each node of each replica), or the
+    one shared cache."""
     if settings.pvc_gib is None:
         return None
-    return settings.pvc_gib * (settings.replicas if settings.per_replica_cache else 1)
+    return settings.pvc_gib * (settings.replicas * settings.nodes if settings.per_replica_cache else 1)
 
 
 def _capped(tokens: int, arch: Architecture) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import autoscaling
 from ..errors import PathPart
-from ..expand import PER_REPLICA, effective_model, parallelism, tensor_parallel_size, top_replicas
+from ..expand import PER_REPLICA, effective_model, nodes, parallelism, tensor_parallel_size, top_replicas
 from . import arithmetic as ar
 from .records import ModelReport
 from .units import QuantityError, gib
@@ -54,6 +54,7 @@ class ModelSettings:
     replicas: int = 1  # the most replicas: autoscaling.maxReplicas when autoscaled, else replicaCount
     min_replicas: int | None = None  # autoscaling.minReplicas when autoscaled
     per_replica_cache: bool = False  # each replica its own weight cache (cacheMode per-replica)
+    nodes: int = 1  # nodes (pods) one replica spans: requestGPU / gpusPerNode when above one node
 
     @classmethod
     def of(cls, index: int, entry: dict[str, Any]) -> ModelSettings:
@@ -95,6 +96,7 @@ class ModelSettings:
             replicas=top_replicas(model),
             min_replicas=autoscaling.min_replicas(model) if autoscaling.enabled(model) else None,
             per_replica_cache=model.get("cacheMode") == PER_REPLICA,
+            nodes=nodes(model),
         )
 
 

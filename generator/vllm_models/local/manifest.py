@@ -51,13 +51,18 @@ class Release:
         ]
 
     def engine_workloads(self) -> dict[str, dict[str, Any]]:
-        """Model name -> its Deployment or StatefulSet."""
-        return {
-            o["metadata"]["labels"][MODEL_LABEL]: o
-            for o in self.objects
-            if o["kind"] in ("Deployment", "StatefulSet")
-            and (o["metadata"].get("labels") or {}).get(COMPONENT_LABEL) == ENGINE_COMPONENT
-        }
+        """Model name -> its Deployment or StatefulSet; a LeaderWorkerSet as its leader, the one pod of
+        the group that serves the API (its Service selects only leaders), under ``spec.template``."""
+        out = {}
+        for o in self.objects:
+            if (o["metadata"].get("labels") or {}).get(COMPONENT_LABEL) != ENGINE_COMPONENT:
+                continue
+            if o["kind"] in ("Deployment", "StatefulSet"):
+                out[o["metadata"]["labels"][MODEL_LABEL]] = o
+            elif o["kind"] == "LeaderWorkerSet":
+                leader = o["spec"]["leaderWorkerTemplate"]["leaderTemplate"]
+                out[o["metadata"]["labels"][MODEL_LABEL]] = {**o, "spec": {"template": leader}}
+        return out
 
     def router_pod(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(pod spec, container) of the router Deployment."""

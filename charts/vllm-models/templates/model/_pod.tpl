@@ -1,7 +1,9 @@
 {{/*
-vllm-models.model.podTemplate: the engine pod of one model, shared by its Deployment and StatefulSet.
-Call with (dict "context" $ "model" $m) where $m is an entry of vllm-models.models. A Deployment mounts
-the model's one cache claim; a StatefulSet gets the `cache` volume from its volumeClaimTemplates.
+vllm-models.model.podTemplate: the engine pod of one model, shared by its Deployment, StatefulSet and
+LeaderWorkerSet. Call with (dict "context" $ "model" $m) where $m is an entry of vllm-models.models, plus
+"role" "leader" or "worker" for a LeaderWorkerSet's two templates. A shared cache mounts the model's one
+claim; a StatefulSet or LeaderWorkerSet gets the `cache` volume from its volumeClaimTemplates. A worker
+runs the engine headless (no API server), so it has no port and no HTTP probes.
 */}}
 {{- define "vllm-models.model.podTemplate" -}}
 {{- $ctx := .context -}}
@@ -10,9 +12,15 @@ the model's one cache claim; a StatefulSet gets the `cache` volume from its volu
 {{- $cacheVolume := include "vllm-models.model.cacheVolumeName" $ctx -}}
 {{- $image := printf "%s:%s" $d.image.repository $d.image.tag -}}
 {{- $hfHome := $ctx.Values.engine.cacheMountPath -}}
+{{- $role := .role | default "" -}}
+{{- $args := $d.args -}}
+{{- if eq $role "worker" }}{{ $args = append $args "--headless" }}{{ end -}}
 metadata:
   labels:
     {{- include "vllm-models.labels" (dict "context" $ctx "component" "engine" "model" $m "pod" true) | nindent 4 }}
+    {{- with $role }}
+    {{ include "vllm-models.roleLabel" $ctx }}: {{ . }}
+    {{- end }}
   annotations:
     checksum/config: {{ $d.checksum }}
     {{- with $m.podAnnotations }}
@@ -115,7 +123,7 @@ spec:
         {{- toYaml . | nindent 8 }}
       {{- end }}
       args:
-        {{- range $d.args }}
+        {{- range $args }}
         - {{ . | quote }}
         {{- end }}
       env:
@@ -146,6 +154,7 @@ spec:
         {{- with $m.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- if ne $role "worker" }}
       ports:
         - name: http
           containerPort: {{ int $ctx.Values.engine.port }}
@@ -172,12 +181,13 @@ spec:
         periodSeconds: {{ int $probe.liveness.periodSeconds }}
         timeoutSeconds: {{ int $probe.liveness.timeoutSeconds }}
         failureThreshold: {{ int $probe.liveness.failureThreshold }}
+      {{- end }}
       resources:
         requests:
           cpu: {{ include "vllm-models.quantity" $m.requestCPU }}
           memory: {{ include "vllm-models.quantity" $m.requestMemory }}
           {{- if gt (int $d.gpus) 0 }}
-          nvidia.com/gpu: {{ int $d.gpus | toString | quote }}
+          nvidia.com/gpu: {{ int $d.podGPUs | toString | quote }}
           {{- end }}
         {{- if or $m.limitCPU $m.limitMemory (gt (int $d.gpus) 0) }}
         limits:
@@ -188,7 +198,7 @@ spec:
           memory: {{ include "vllm-models.quantity" . }}
           {{- end }}
           {{- if gt (int $d.gpus) 0 }}
-          nvidia.com/gpu: {{ int $d.gpus | toString | quote }}
+          nvidia.com/gpu: {{ int $d.podGPUs | toString | quote }}
           {{- end }}
         {{- end }}
       {{- with $ctx.Values.engine.securityContext }}
@@ -202,7 +212,7 @@ spec:
         - name: dshm
           mountPath: /dev/shm
   volumes:
-    {{- if eq $d.kind "Deployment" }}
+    {{- if eq $d.cacheMode "shared" }}
     - name: {{ $cacheVolume }}
       persistentVolumeClaim:
         claimName: {{ $m.existingClaim | default (include "vllm-models.model.cacheClaimName" (dict "context" $ctx "model" $m)) }}

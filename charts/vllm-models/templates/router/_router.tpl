@@ -126,7 +126,8 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
   port. vllm-router 0.1.17 ignores `--worker-urls` in IGW mode, so this is the only multi-model form.
 - discovery `static`: `--worker-urls` with every model's Service URL, single-model mode; one model only.
   It proxies /v1/models and every request to that engine, so the model's LoRA adapters work; discovery
-  `kubernetes` registers an engine under its base model only, so the chart refuses adapters there.
+  `kubernetes` registers an engine under its base model only, so the chart refuses adapters there, and
+  it would discover a multi-node model's headless workers too, so the chart refuses those models there.
 */}}
 {{- define "vllm-models.router.vllmRouterArgs" -}}
 {{- $ctx := . -}}
@@ -142,6 +143,9 @@ vllm-models.router.vllmRouterArgs: vllm-router's arguments, as a JSON list.
 {{- end -}}
 {{- $args = concat $args (list "--service-discovery-port" (toString (int $ctx.Values.engine.port)) "--service-discovery-namespace" $ctx.Release.Namespace) -}}
 {{- range $m := $models -}}
+{{- if eq $m.derived.kind "LeaderWorkerSet" -}}
+{{- fail (printf "router.engine=vllm-router with discovery=kubernetes cannot serve model %q, which spans %d nodes: its pod discovery selects every engine pod, the headless workers too, which have no API server; use router.engine=litellm (it routes to the model's Service, which selects the leaders), or router.vllmRouter.discovery=static for a single model" $m.name (int $m.derived.nodes)) -}}
+{{- end -}}
 {{- with $m.derived.loraAdapters -}}
 {{- fail (printf "router.engine=vllm-router with discovery=kubernetes cannot route LoRA adapters (model %q has %d): vllm-router 0.1.17 registers each engine under the first model of its /v1/models, so /v1/models leaves the adapters out and a request naming one is sent to any engine, where only the base model's answers; use router.engine=litellm, or router.vllmRouter.discovery=static for a single model (which forwards every request, adapters too, to its engine)" $m.name (len .)) -}}
 {{- end -}}
