@@ -66,9 +66,13 @@ class Release:
 
     def router_pod(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(pod spec, container) of the router Deployment."""
-        deployments = self.component("Deployment", ROUTER_COMPONENT)
+        return self.single_container_pod(ROUTER_COMPONENT, "router")
+
+    def single_container_pod(self, component: str, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(pod spec, container) of the one Deployment of ``component`` (``what`` names it in an error)."""
+        deployments = self.component("Deployment", component)
         if len(deployments) != 1:
-            raise LocalRunError(f"expected one router Deployment, the release has {len(deployments)}")
+            raise LocalRunError(f"expected one {what} Deployment, the release has {len(deployments)}")
         pod = deployments[0]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         return pod, dict(container)

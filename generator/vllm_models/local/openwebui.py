@@ -47,12 +47,7 @@ class OpenWebUI:
 
 def open_webui_pod(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
     """(pod spec, container) of the Open WebUI Deployment."""
-    deployments = release.component("Deployment", OPEN_WEBUI_COMPONENT)
-    if len(deployments) != 1:
-        raise LocalRunError(f"expected one Open WebUI Deployment, the release has {len(deployments)}")
-    pod = deployments[0]["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    return pod, dict(container)
+    return release.single_container_pod(OPEN_WEBUI_COMPONENT, "Open WebUI")
 
 
 def router_service_urls(release: Release, router_url: str) -> dict[tuple[str, str, int], str]:

@@ -84,6 +84,16 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
     return body
 
 
+async def _model_request(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request's JSON body when it names a model this engine serves; else the error to answer."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    if (bad := _check_model(request, body)) is not None:
+        return bad
+    return body
+
+
 def _check_model(request: web.Request, body: dict[str, Any]) -> web.Response | None:
     cfg = request.app[CONFIG]
     model = body.get("model")
@@ -137,11 +147,9 @@ def _usage(prompt: str, completion: str) -> dict[str, int]:
 
 
 async def _completion(request: web.Request, chat: bool) -> web.StreamResponse:
-    body = await _json_body(request)
+    body = await _model_request(request)
     if isinstance(body, web.Response):
         return body
-    if (bad := _check_model(request, body)) is not None:
-        return bad
     cfg = request.app[CONFIG]
     cfg.seq += 1
     kind = "chatcmpl" if chat else "cmpl"
@@ -211,11 +219,9 @@ async def completions(request: web.Request) -> web.StreamResponse:
 
 
 async def embeddings(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await _model_request(request)
     if isinstance(body, web.Response):
         return body
-    if (bad := _check_model(request, body)) is not None:
-        return bad
     cfg = request.app[CONFIG]
     inputs = body.get("input", "")
     items = inputs if isinstance(inputs, list) else [inputs]
@@ -238,11 +244,9 @@ async def embeddings(request: web.Request) -> web.Response:
 
 
 async def tokenize(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await _model_request(request)
     if isinstance(body, web.Response):
         return body
-    if (bad := _check_model(request, body)) is not None:
-        return bad
     tokens = _tokens(_prompt_text(body))
     return web.json_response(
         {"count": len(tokens), "max_model_len": MAX_MODEL_LEN, "tokens": tokens, "token_strs": None}
@@ -259,11 +263,9 @@ async def detokenize(request: web.Request) -> web.Response:
 async def render(request: web.Request) -> web.Response:
     # vLLM >= 0.11 /v1/chat/completions/render and /v1/completions/render: the prompt as the engine
     # would see it, with token ids, without generating.
-    body = await _json_body(request)
+    body = await _model_request(request)
     if isinstance(body, web.Response):
         return body
-    if (bad := _check_model(request, body)) is not None:
-        return bad
     prompt = _prompt_text(body)
     return web.json_response(
         {"prompt": prompt, "prompt_token_ids": _tokens(prompt) or [1], "model": _answering(request, body)}
