@@ -247,37 +247,21 @@ def test_a_queue_over_the_threshold_fires_after_its_for_and_a_healthy_one_does_n
             "for an engine slot, more than 10 for 5m: add replicas or lower the load.",
         },
     }
-    failures = unit_test(
-        promrules,
-        rules,
-        [
-            {
-                "name": "queue",
-                "interval": "1m",
-                "input_series": queue,
-                "alert_rule_test": [
-                    {"eval_time": "4m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": []},  # pending
-                    {"eval_time": "6m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": [fired]},
-                ],
-            }
-        ],
+
+    def queue_test(*expected: dict[str, Any]) -> str:
+        return unit_test(
+            promrules,
+            rules,
+            [{"name": "queue", "interval": "1m", "input_series": queue, "alert_rule_test": list(expected)}],
+        )
+
+    failures = queue_test(
+        {"eval_time": "4m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": []},  # pending
+        {"eval_time": "6m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": [fired]},
     )
     assert not failures, failures
     # The same test fails when the expectation is wrong: the evaluation is real, not an echo.
-    failures = unit_test(
-        promrules,
-        rules,
-        [
-            {
-                "name": "queue",
-                "interval": "1m",
-                "input_series": queue,
-                "alert_rule_test": [
-                    {"eval_time": "6m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": []}
-                ],
-            }
-        ],
-    )
+    failures = queue_test({"eval_time": "6m", "alertname": "VLLMRequestQueueHigh", "exp_alerts": []})
     assert "want []" in failures and 'model_name="llama3"' in failures, failures
 
 
