@@ -224,14 +224,21 @@ def test_failed_upgrade_rolls_back_and_the_previous_pods_keep_serving(release: R
 
 
 def test_model_larger_than_any_node_stays_pending_with_the_schedulers_reason(release: Release) -> None:
-    huge = model("huge", gpuProduct=H100, requestGPU=16, vllmConfig={"tensorParallelSize": 16})
+    # one pod of 16 GPUs (gpusPerNode says the nodes have 16; the cluster's largest has 8)
+    huge = model(
+        "huge", gpuProduct=H100, requestGPU=16, gpusPerNode=16, vllmConfig={"tensorParallelSize": 16}
+    )
     assert release.upgrade([huge], wait=False).returncode == 0
 
+    # the scheduler may first report the cache claim the volume controller has not bound yet
     reason = wait_for(
-        lambda: next((unschedulable_reason(p) for p in release.pods("huge")), None),
-        "the scheduler to give up on the 16-GPU pod",
+        lambda: next(
+            (r for p in release.pods("huge") if "nvidia.com/gpu" in (r := unschedulable_reason(p) or "")),
+            None,
+        ),
+        "the scheduler to give up on the 16-GPU pod for its GPUs",
     )
-    assert "nvidia.com/gpu" in reason
+    assert "Insufficient nvidia.com/gpu" in reason
     status = run_just(release, "vllm::status")
     assert "huge" in status
     assert "Insufficient nvidia.com/gpu" in status
