@@ -45,7 +45,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT)]
 
-from e2e_harness import VENV_BIN, helm_template, without_lora_adapters  # noqa: E402
+from e2e_harness import VENV_BIN, VLLM_ROUTER_SETS, helm_template, without_lora_adapters  # noqa: E402
 from vllm_models.atomic import write_atomic  # noqa: E402
 from vllm_models.local.manifest import LocalRunError, Release  # noqa: E402
 from vllm_models.local.processes import Proc, free_port, wait_until  # noqa: E402
@@ -59,7 +59,6 @@ CONCURRENCY = (1, 8, 64)
 CLIENT_KEY = "sk-bench-client"  # the key Caddy and sglang-router check (LiteLLM's comes from its Secret)
 TOKEN_INTERVAL = 0.05  # seconds between the streaming engine's tokens
 RECOVERY_LIMIT = 5.0
-VR_SETS = ("router.engine=vllm-router", "router.auth.enabled=false")
 
 
 @dataclass
@@ -360,9 +359,9 @@ def main() -> int:
             "litellm",
             (f"router.litellm.numWorkers={cpus}", "router.litellm.metrics=false", *args.litellm_set),
         ),
-        Candidate("vllm-router", VR_SETS),
-        Candidate("vllm-router+caddy", VR_SETS, caddy=True),
-        Candidate("sglang-router", VR_SETS, command="sglang-router"),
+        Candidate("vllm-router", VLLM_ROUTER_SETS),
+        Candidate("vllm-router+caddy", VLLM_ROUTER_SETS, caddy=True),
+        Candidate("sglang-router", VLLM_ROUTER_SETS, command="sglang-router"),
     ]
     candidates = [c for c in candidates if not args.only or c.name in args.only]
     rows: dict[str, tuple[dict[str, float], dict[str, str]]] = {}

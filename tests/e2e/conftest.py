@@ -17,14 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_harness import VALUES, VENV_BIN, helm_template, without_lora_adapters
+from e2e_harness import VALUES, VENV_BIN, VLLM_ROUTER_SETS, helm_template, without_lora_adapters
 from vllm_models.local.processes import Proc
 from vllm_models.local.stack import Engine, Router, start_router
 
 ROUTER_ENGINES = ("litellm", "vllm-router")
-# vllm-router 0.1.17 can neither check client keys nor reach engines that require one: the chart refuses
-# both (test_router.py asserts the refusals), so its release runs with auth off and open engines.
-VLLM_ROUTER_SETS = ("router.engine=vllm-router", "router.auth.enabled=false", "engineApiKey.value=")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,8 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import VLLM_ROUTER_SETS, without_lora_adapters
-from e2e_harness import VALUES, VENV_BIN, helm_template
+from e2e_harness import VALUES, VENV_BIN, VLLM_ROUTER_SETS, helm_template, without_lora_adapters
 from vllm_models.local.processes import Proc
 from vllm_models.local.stack import Engine, Router, engines_from, start_router
 

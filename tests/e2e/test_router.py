@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import start_release, without_lora_adapters
-from e2e_harness import VALUES, helm_template
+from conftest import start_release
+from e2e_harness import VALUES, helm_template, without_lora_adapters
 from vllm_models.local.processes import Proc, wait_until
 from vllm_models.local.stack import Engine, Router
 

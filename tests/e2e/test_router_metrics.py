@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from conftest import VLLM_ROUTER_SETS
-from e2e_harness import VALUES, helm_template, without_lora_adapters
+from e2e_harness import VALUES, VLLM_ROUTER_SETS, helm_template, without_lora_adapters
 from test_router import chat
 from vllm_models.local.stack import Router
 

@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from vllm_models.names import HF_TOKEN_ROLE, INSTANCE_LABEL, ROUTER_MASTER_KEY_ROLE, SECRET_LABEL
+from vllm_models.names import HF_TOKEN_ROLE, ROUTER_MASTER_KEY_ROLE
 
 from tests.support import REPO_ROOT
+from tests.unit.test_secret_destination import CRD, external_secret, listing, store
 
 pytestmark = pytest.mark.unit
 
@@ -59,48 +60,16 @@ with open(f"{log}/stdin", "a") as f:
 """
 
 
-def external_secret(role: str, target: str, key: str) -> dict[str, object]:
-    return {
-        "apiVersion": "external-secrets.io/v1",
-        "kind": "ExternalSecret",
-        "metadata": {
-            "name": f"vllm-models-{role}",
-            "labels": {INSTANCE_LABEL: "vllm-models", SECRET_LABEL: role},
-        },
-        "spec": {
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
-            "target": {"name": target, "creationPolicy": "Owner"},
-            "data": [{"secretKey": key, "remoteRef": {"key": f"vllm/{role}", "property": key}}],
-        },
-    }
-
-
 ESO_STATE = {
-    "crd": {"kind": "CustomResourceDefinition", "metadata": {"name": "externalsecrets.external-secrets.io"}},
-    "externalsecrets": {
-        "kind": "List",
-        "items": [
-            external_secret(HF_TOKEN_ROLE, "vllm-hf-token", "token"),
-            external_secret(ROUTER_MASTER_KEY_ROLE, "vllm-api-key", "master-key"),
-        ],
-    },
-    "secretstores": {"kind": "List", "items": []},
-    "clustersecretstores": {
-        "kind": "List",
-        "items": [
-            {
-                "apiVersion": "external-secrets.io/v1",
-                "kind": "ClusterSecretStore",
-                "metadata": {"name": "vault"},
-                "spec": {
-                    "provider": {
-                        "vault": {"server": "http://127.0.0.1:8200", "path": "secret", "version": "v2"}
-                    }
-                },
-            }
-        ],
-    },
+    "crd": CRD,
+    "externalsecrets": listing(
+        external_secret(HF_TOKEN_ROLE, "vllm/hf-token"),
+        external_secret(
+            ROUTER_MASTER_KEY_ROLE, "vllm/router", target="vllm-api-key", secret_key="master-key"
+        ),
+    ),
+    "secretstores": listing(),
+    "clustersecretstores": listing(store()),
 }
 
 
