@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import Problem
+from .schema import whole_number
 
 KEDA = "keda"
 HPA = "hpa"
@@ -24,10 +25,6 @@ DEFAULT_METRIC = WAITING
 # Per replica: a queue of 5 is a few seconds of waiting on a busy engine; 80% of the KV cache leaves
 # room for the requests already admitted. Running requests depend on maxNumSeqs: no default.
 DEFAULT_TARGETS: dict[str, int | float] = {WAITING: 5, KV_CACHE: 0.8}
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _number(value: object) -> float | None:
@@ -47,12 +44,12 @@ def enabled(entry: dict[str, Any]) -> bool:
 
 def max_replicas(entry: dict[str, Any]) -> int | None:
     """``autoscaling.maxReplicas`` of an autoscaled model, else None."""
-    return _int(settings(entry).get("maxReplicas")) if enabled(entry) else None
+    return whole_number(settings(entry).get("maxReplicas")) if enabled(entry) else None
 
 
 def min_replicas(entry: dict[str, Any]) -> int:
     """``autoscaling.minReplicas`` (default 1)."""
-    value = _int(settings(entry).get("minReplicas"))
+    value = whole_number(settings(entry).get("minReplicas"))
     return 1 if value is None else value
 
 
@@ -71,7 +68,7 @@ def _model_problems(index: int, entry: dict[str, Any], provider: str) -> Iterato
         return
     written = settings(entry)
     here: tuple[int, str] = (index, "autoscaling")
-    low, high = min_replicas(entry), _int(written.get("maxReplicas"))
+    low, high = min_replicas(entry), whole_number(written.get("maxReplicas"))
     if high is None and "maxReplicas" not in written:
         yield Problem(
             here, "maxReplicas is required when enabled: the most replicas (GPUs and caches are sized for it)"

@@ -16,7 +16,7 @@ from .errors import Problem
 from .expand import PER_REPLICA, RWX, SHARED, cache_mode, gpus, gpus_per_node, nodes, parallelism, top_pods
 from .lora import LORA_FLAGS, adapters, lora_problems
 from .quantity import QuantityError, parse_quantity
-from .schema import model_schema, resolve
+from .schema import model_default, model_schema, resolve
 
 RESERVED_NAMES = {"router": "the router's objects are named '<release>-router'"}
 # `vllm serve` flags that a vllmConfig field (or the chart) already sets.
@@ -57,7 +57,7 @@ def _str(entry: dict[str, Any], key: str) -> str | None:
 
 
 def _quantity(entry: dict[str, Any], key: str) -> Decimal | None:
-    value = entry.get(key, resolve(model_schema()["properties"][key]).get("default"))
+    value = entry.get(key, model_default(key))
     if value is None:
         return None
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import autoscaling
 from .lora import with_limits
-from .schema import apply_defaults, model_schema
+from .schema import apply_defaults, model_default, model_schema, whole_number
 
 SHARED = "shared"
 PER_REPLICA = "per-replica"
@@ -21,7 +21,8 @@ GENERATOR_ONLY_KEYS = ("preflight",)
 
 
 def _int(value: object, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    found = whole_number(value)
+    return default if found is None else found
 
 
 def parallelism(entry: dict[str, Any]) -> tuple[int | None, int]:
@@ -29,15 +30,14 @@ def parallelism(entry: dict[str, Any]) -> tuple[int | None, int]:
     config = entry.get("vllmConfig")
     config = config if isinstance(config, dict) else {}
     tp = config.get("tensorParallelSize")
-    return (tp if isinstance(tp, int) and not isinstance(tp, bool) else None), _int(
-        config.get("pipelineParallelSize"), 1
-    )
+    return whole_number(tp), _int(config.get("pipelineParallelSize"), 1)
 
 
 def gpus(entry: dict[str, Any]) -> int:
     """GPUs per replica: ``requestGPU`` when written, else tensor times pipeline parallel size, else 1."""
-    if isinstance(entry.get("requestGPU"), int) and not isinstance(entry.get("requestGPU"), bool):
-        return int(entry["requestGPU"])
+    written = whole_number(entry.get("requestGPU"))
+    if written is not None:
+        return written
     tp, pp = parallelism(entry)
     return (tp or 1) * pp
 
@@ -48,12 +48,9 @@ def tensor_parallel_size(entry: dict[str, Any]) -> int:
     return tp if tp is not None else max(gpus(entry) // pp, 1)
 
 
-DEFAULT_GPUS_PER_NODE = 8
-
-
 def gpus_per_node(entry: dict[str, Any]) -> int:
-    """GPUs one node gives the model (``gpusPerNode``, default 8)."""
-    return max(_int(entry.get("gpusPerNode"), DEFAULT_GPUS_PER_NODE), 1)
+    """GPUs one node gives the model (``gpusPerNode``, else the schema's default)."""
+    return max(_int(entry.get("gpusPerNode"), model_default("gpusPerNode")), 1)
 
 
 def nodes(entry: dict[str, Any]) -> int:

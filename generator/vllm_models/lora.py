@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import PathPart, Problem, format_path
+from .schema import whole_number
 
 # vLLM's accepted `--max-lora-rank` sizes (its LoRAConfig), smallest first.
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
@@ -21,10 +22,6 @@ LORA_FLAGS = {
     "--max-loras": "vllmConfig.maxLoras",
     "--max-lora-rank": "vllmConfig.maxLoraRank",
 }
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def adapters(entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,7 +42,7 @@ def default_max_loras(entry: dict[str, Any]) -> int:
 
 def default_max_lora_rank(entry: dict[str, Any]) -> int:
     """The smallest size vLLM accepts that holds every declared ``rank``; vLLM's 16 when none is declared."""
-    ranks = [r for a in adapters(entry) if (r := _int(a.get("rank"))) is not None]
+    ranks = [r for a in adapters(entry) if (r := whole_number(a.get("rank"))) is not None]
     if not ranks:
         return DEFAULT_RANK
     return next((size for size in LORA_RANKS if size >= max(ranks)), LORA_RANKS[-1])
@@ -119,7 +116,7 @@ def _model(index: int, entry: dict[str, Any]) -> Iterator[Problem]:
                 f"a revision pins a Hugging Face repo id, but source {adapter['source']!r} is a local path; "
                 "remove one of them",
             )
-        rank, limit = _int(adapter.get("rank")), _int(config.get("maxLoraRank"))
+        rank, limit = whole_number(adapter.get("rank")), whole_number(config.get("maxLoraRank"))
         # a rank above every size is the schema's to report
         if rank is not None and limit is not None and limit < rank <= LORA_RANKS[-1]:
             yield Problem(

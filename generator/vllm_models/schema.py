@@ -70,6 +70,11 @@ _EcmaPatternValidator = validators.extend(
 )
 
 
+def whole_number(value: object) -> int | None:
+    """``value`` when it is a JSON integer (a YAML boolean is not one), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def model_schema() -> JSON:
     """The schema of one model entry (``$defs.model``)."""
     model: JSON = models_schema()["$defs"]["model"]
@@ -115,3 +120,8 @@ def describe(path: list[str]) -> str:
         schema = resolve(schema.get("properties", {}).get(part, {}))
     description = schema.get("description", "")
     return description if isinstance(description, str) else ""
+
+
+def model_default(key: str) -> Any:
+    """The schema's default of a model key (None when it has none)."""
+    return resolve(model_schema()["properties"][key]).get("default")
