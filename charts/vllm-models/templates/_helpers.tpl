@@ -128,7 +128,7 @@ size when the tensor size is derived; unwritten, it is their product. JSON.
 {{- $tp = div $gpus $pp | int -}}
 {{- end -}}
 {{- /* a replica wider than one node spans nodes of gpusPerNode GPUs each (the generator's _multi_node) */ -}}
-{{- $perNode := int ($m.gpusPerNode | default 8) -}}
+{{- $perNode := int $m.gpusPerNode -}}
 {{- $nodes := 1 -}}
 {{- if gt $gpus $perNode -}}
 {{- if ne (mod $gpus $perNode) 0 -}}
